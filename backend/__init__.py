@@ -1,0 +1,1 @@
+"""Strategy Lab backend: services for corpora, RAG, fine-tuning and evaluation. Never imports streamlit."""

@@ -1,0 +1,52 @@
+"""The lab context: settings plus a migrated database, built once per process.
+
+Pages (through a cached resource), the worker, the CLI and tests all start from ``open_lab()``;
+services receive what they need from it (STYLE habit 6: dependencies passed in).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from backend import config
+from backend.config import Settings
+from backend.db import Database, database_url
+from backend.db.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+# Nothing in the lab may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass(frozen=True)
+class Lab:
+    settings: Settings
+    db: Database
+
+    def reload_settings(self) -> "Lab":
+        """A copy with the settings users saved since (workers call this when a job starts)."""
+        from backend.db.settings_store import load_saved
+
+        return replace(self, settings=config.build(None, load_saved(self.db)))
+
+
+def open_lab(environ: Mapping[str, str] | None = None, *, apply_migrations: bool = True) -> Lab:
+    """Resolve the database (starting the embedded one if needed), migrate, load settings."""
+    base = config.build(environ)
+    url = database_url(base)
+    if apply_migrations:
+        applied = migrate(url)
+        if applied:
+            log.info("database migrated: %s", ", ".join(applied))
+    db = Database(url)
+    from backend.db.settings_store import load_saved
+
+    return Lab(settings=config.build(environ, load_saved(db)), db=db)
