@@ -37,6 +37,7 @@ def get_pool(url: str, *, max_size: int = 8, connect_timeout: float = 5) -> Conn
         if pool is None or pool.closed:
             pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False,
                                   configure=_configure, kwargs={"row_factory": dict_row},
+                                  check=ConnectionPool.check_connection,
                                   timeout=10, name="lab", reconnect_timeout=30)
             try:
                 pool.open(wait=True, timeout=connect_timeout)
