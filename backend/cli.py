@@ -85,4 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run through the importable module, so commands registered by backend.*.cli modules land in
+    # the same registry (under `python -m`, this file is `__main__`, a second copy)
+    from backend.cli import main as _main
+
+    sys.exit(_main())

@@ -129,7 +129,7 @@ def run(port: int | None = None, *, worker: bool = True) -> int:
         if worker:
             procs["worker"] = start_worker()
         procs["dashboard"] = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            [sys.executable, "-m", "ui.serve", "run", str(ROOT / "app.py"),
              "--server.port", str(port), "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=open(logs / "dashboard.log", "ab"), stderr=subprocess.STDOUT)

@@ -5,7 +5,9 @@ the path to ``../shared`` (skipped on a user's machine, required under ``CI=true
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -69,24 +71,38 @@ def shared_data() -> Path:
 
 # --- database ------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def lab_home(tmp_path_factory) -> Path:
-    """A data folder for the whole session (converted models are cached here once)."""
+def lab_home() -> Path:
+    """A data folder for the whole session (converted models are cached here once).
+
+    It lives outside pytest's own temp folder: pytest resets that folder to owner-only access,
+    which would lock the embedded server's system user out of a concurrent session's data.
+    ``LAB_TEST_DATA_DIR`` keeps it between runs (the model conversion then happens once).
+    """
     cached = os.environ.get("LAB_TEST_DATA_DIR")
     if cached:
         Path(cached).mkdir(parents=True, exist_ok=True)
-        return Path(cached)
-    return tmp_path_factory.mktemp("labhome")
+        yield Path(cached)
+        return
+    home = Path(tempfile.mkdtemp(prefix="lab-test-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def pg_admin_url(lab_home) -> str:
-    """URL of a maintenance database on a real Postgres with pgvector."""
+    """URL of a maintenance database on a real Postgres with pgvector (stopped at the end)."""
     external = os.environ.get("LAB_TEST_DATABASE_URL")
     if external:
-        return external
+        yield external
+        return
     from backend.db import embedded
 
-    return embedded.ensure_running(lab_home / "pgdata", database="postgres")
+    pgdata = lab_home / "pgdata"
+    yield embedded.ensure_running(pgdata, database="postgres")
+    from backend.db import pool
+
+    pool.close_all()
+    embedded.stop(pgdata)
 
 
 def _url_for(admin_url: str, dbname: str) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 
+from backend.errors import DatabaseUnavailable
+
 log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _LOCK_ID = 7_310_001
@@ -57,7 +59,14 @@ def _procrastinate_migration() -> Migration:
 def migrate(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply what is missing; return the names applied (empty when up to date)."""
     applied_now: list[str] = []
-    with psycopg.connect(url, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(
+            "The database cannot be reached.",
+            hint="Check DATABASE_URL (or unset it to use the embedded Postgres) and that the server "
+                 "is running.") from exc
+    with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))
         try:
             conn.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (

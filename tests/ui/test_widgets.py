@@ -1,0 +1,106 @@
+"""Shared widgets: error messages and the job progress panel (real job rows in the test DB)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.ui.conftest import tree_text
+
+
+# --- errors --------------------------------------------------------------------------------------
+def _guarded_value_error():
+    from ui.errors import guard
+
+    with guard():
+        raise ValueError("internal detail the user must not see")
+
+
+def _shown_lab_error():
+    import streamlit as st
+
+    from backend.errors import DatabaseUnavailable
+    from ui.errors import show_error
+    from ui.state import LANG_KEY
+
+    st.session_state[LANG_KEY] = st.session_state.get("wanted_language", "en")
+    show_error(DatabaseUnavailable("The database cannot be reached.", hint="Check DATABASE_URL."))
+
+
+def test_guard_turns_an_unexpected_error_into_one_friendly_line():
+    at = AppTest.from_function(_guarded_value_error).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Something went wrong; details are in the log."]
+    assert "internal detail" not in tree_text(at)
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "The database cannot be reached. Check DATABASE_URL."),
+    ("es", "La base de datos no está disponible. Detalles: The database cannot be reached. "
+           "Check DATABASE_URL."),
+])
+def test_a_lab_error_shows_its_message_translated_where_a_key_exists(lang, expected):
+    at = AppTest.from_function(_shown_lab_error)
+    at.session_state["wanted_language"] = lang
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [expected]
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+def _job_panel():
+    import streamlit as st
+
+    from ui.jobs import job_progress, jobs_table
+    from ui.state import get_lab
+
+    job_progress(st.session_state["job_id"])
+    from backend.jobs.service import list_jobs
+
+    jobs_table(list_jobs(get_lab()))
+
+
+@pytest.fixture
+def queued_job(app_env, lab):
+    from backend.jobs import service
+
+    return service.enqueue(lab, "ui.test", {}, title="Index the manuals", queue="default")
+
+
+def test_job_progress_shows_a_running_job_and_its_rate_and_time_left(app_env, lab, queued_job):
+    lab.db.execute("UPDATE jobs SET status = 'running', step = 3, total = 10, unit = 'documents',"
+                   " rate = 0.5, eta_seconds = 14, message = 'Reading manual 4',"
+                   " started_at = now() WHERE id = %s", (queued_job,))
+    at = AppTest.from_function(_job_panel, default_timeout=30)
+    at.session_state["job_id"] = queued_job
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    bar = at.get("progress")[0]
+    assert bar.proto.value == 30
+    assert bar.proto.text == "3 of 10 documents · 30.0 documents/min · about 14 s left"
+    text = tree_text(at)
+    assert "Index the manuals" in text and "Reading manual 4" in text and "Running" in text
+    assert at.button(key=f"job.cancel.{queued_job}")
+    assert len(at.dataframe) == 1 and at.dataframe[0].value["title"].tolist() == ["Index the manuals"]
+
+
+def test_cancel_button_cancels_a_queued_job_and_the_panel_stops_offering_it(app_env, lab, queued_job):
+    from backend.jobs import service
+
+    at = AppTest.from_function(_job_panel, default_timeout=30)
+    at.session_state["job_id"] = queued_job
+    at.run()
+    assert "Queued" in tree_text(at)
+    at.button(key=f"job.cancel.{queued_job}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert service.get_job(lab, queued_job).status == "cancelled"
+    assert "Cancelled" in tree_text(at)
+    assert not [b for b in at.button if b.key == f"job.cancel.{queued_job}"]
+
+
+def test_an_unknown_job_is_a_friendly_message(app_env):
+    at = AppTest.from_function(_job_panel, default_timeout=30)
+    at.session_state["job_id"] = 987654
+    at.run()
+    assert not at.exception
+    assert any("There is no job 987654" in e.value for e in at.error)

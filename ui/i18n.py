@@ -1,0 +1,88 @@
+"""The interface's words in English and Spanish, behind one function: ``t(key, **fmt)``.
+
+Each language is one dict of stable keys (``ui/strings_en.py``, ``ui/strings_es.py``). Pages never
+hold literal user-facing text; they call ``t("page.thing")``. A unit test fails when a key exists in
+one language only, or when any ``t("...")`` call in app.py, pages/ or ui/ names a key that neither
+catalogue has.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from typing import Any
+
+from ui import strings_en, strings_es
+from ui.state import LANG_KEY
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+CATALOGUES: dict[str, dict[str, str]] = {"en": strings_en.STRINGS, "es": strings_es.STRINGS}
+LANGUAGES: tuple[str, ...] = tuple(CATALOGUES)
+
+
+def translate(lang: str, key: str, **fmt: Any) -> str:
+    """``key`` in ``lang``; falls back to English, then to the key itself (and logs it)."""
+    text = CATALOGUES.get(lang, {}).get(key)
+    if text is None:
+        text = CATALOGUES[DEFAULT_LANGUAGE].get(key)
+        if text is None:
+            log.warning("missing interface string %r", key)
+            return key
+    if not fmt:
+        return text
+    try:
+        return text.format(**fmt)
+    except (KeyError, IndexError, ValueError):
+        log.warning("interface string %r (%s) does not fit its arguments %s", key, lang, sorted(fmt))
+        return text
+
+
+def has_key(key: str, lang: str | None = None) -> bool:
+    """Whether ``key`` has a text in ``lang`` (default: the current language)."""
+    return key in CATALOGUES.get(lang or current_language(), {})
+
+
+def current_language() -> str:
+    """The language chosen in this browser session ("en" outside a Streamlit run)."""
+    try:
+        import streamlit as st
+
+        lang = st.session_state.get(LANG_KEY)
+    except Exception:  # noqa: BLE001 - no script run (unit tests, CLI): use the default
+        return DEFAULT_LANGUAGE
+    return lang if lang in CATALOGUES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **fmt: Any) -> str:
+    """The text for ``key`` in the current language, formatted with ``fmt``."""
+    return translate(current_language(), key, **fmt)
+
+
+def language_switch(default: str | None = None) -> str:
+    """The English / Español switch in the sidebar; returns the chosen language code.
+
+    Call it before any other ``t()`` of a run, so the whole page renders in the new language.
+    ``default`` (e.g. the saved ``language`` setting) applies until the user picks one.
+    """
+    import streamlit as st
+
+    if st.session_state.get(LANG_KEY) not in CATALOGUES:
+        st.session_state[LANG_KEY] = default if default in CATALOGUES else DEFAULT_LANGUAGE
+    # the label is the same in every language (a changed label would reset the widget's choice,
+    # and a reader who cannot read the current language still finds it)
+    return st.sidebar.radio(
+        translate(DEFAULT_LANGUAGE, "sidebar.language"), LANGUAGES,
+        format_func=lambda code: translate(code, f"language.{code}"), key=LANG_KEY, horizontal=True)
+
+
+def missing_keys() -> dict[str, set[str]]:
+    """For each language, the keys another language has and it lacks (empty sets when complete)."""
+    every = set().union(*(set(c) for c in CATALOGUES.values()))
+    return {lang: every - set(cat) for lang, cat in CATALOGUES.items()}
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` fields of a catalogue text (both languages must use the same ones)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
