@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from backend import config
@@ -30,12 +30,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 class Lab:
     settings: Settings
     db: Database
+    #: the environment this lab was opened with (None: the process environment)
+    environ: Mapping[str, str] | None = field(default=None, compare=False, hash=False, repr=False)
 
     def reload_settings(self) -> "Lab":
         """A copy with the settings users saved since (workers call this when a job starts)."""
         from backend.db.settings_store import load_saved
 
-        return replace(self, settings=config.build(None, load_saved(self.db)))
+        return replace(self, settings=config.build(self.environ, load_saved(self.db)))
 
 
 def open_lab(environ: Mapping[str, str] | None = None, *, apply_migrations: bool = True) -> Lab:
@@ -49,4 +51,5 @@ def open_lab(environ: Mapping[str, str] | None = None, *, apply_migrations: bool
     db = Database(url)
     from backend.db.settings_store import load_saved
 
-    return Lab(settings=config.build(environ, load_saved(db)), db=db)
+    frozen_env = dict(environ) if environ is not None else None
+    return Lab(settings=config.build(environ, load_saved(db)), db=db, environ=frozen_env)

@@ -77,7 +77,13 @@ def prepare(settings: config.Settings) -> str:
     if applied:
         _say(f"  database schema ready ({len(applied)} migration(s) applied)")
     if settings.llm_model.startswith("bundled:"):
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from transformers.utils import logging as hf_logging
+
         from backend.models.registry import bundled_smollm2_dir
+
+        hf_logging.disable_progress_bar()
+        _say("  preparing the bundled model…")
 
         t0 = time.monotonic()
         folder = bundled_smollm2_dir(settings)

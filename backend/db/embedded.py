@@ -32,8 +32,12 @@ def _check_writable(folder: Path) -> None:
 
 def ensure_running(pgdata: Path, database: str = DB_NAME) -> str:
     """Start the embedded server if it is not running; create ``database``; return its URL."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent / "run"))
     _check_writable(pgdata.parent)
+    if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver keeps lock files there; it must be private
+        run_dir = pgdata.parent / "run"
+        run_dir.mkdir(mode=0o700, exist_ok=True)
+        run_dir.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(run_dir)
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - installed with the project

@@ -92,14 +92,15 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in [
           "share of answer words found in the reference and the share of reference words found in "
           "the answer, after the same clean-up as exact match."),
     _spec("context_precision",
-          "Share of the retrieved passages that match a reference passage, counting the top ranks "
-          "most (Ragas NonLLMContextPrecisionWithReference: string similarity of 0.5 or more is a "
-          "match). Needs reference passages; not applicable to closed-book strategies.",
+          "Share of the retrieved passages that hold a reference passage, counting the top ranks "
+          "most (Ragas NonLLMContextPrecisionWithReference, where a retrieved chunk matches when a "
+          "reference passage appears in it almost verbatim: partial string match of 0.8 or more). "
+          "Needs reference passages; not applicable to closed-book strategies.",
           needs_context=True),
     _spec("context_recall",
           "Share of the reference passages found among the retrieved passages (Ragas "
-          "NonLLMContextRecall: string similarity above 0.5). Not applicable to closed-book "
-          "strategies.", needs_context=True),
+          "NonLLMContextRecall with the same partial string match of 0.8 or more). Not applicable "
+          "to closed-book strategies.", needs_context=True),
     _spec("abstention",
           "On questions the documents cannot answer: 1 when the strategy declines (\"I don't "
           "know\", \"no lo sé\"), 0 when it answers anyway. Its mean is the share of unanswerable "
@@ -382,9 +383,14 @@ class _Calculators:
             warnings.simplefilter("ignore", DeprecationWarning)
             from ragas import metrics as legacy
 
+            # Ragas' default compares whole strings by edit distance, so a reference sentence
+            # inside a 200-token chunk never matches; a chunk *containing* the passage should.
             if key == "context_precision":
-                return legacy.NonLLMContextPrecisionWithReference()
-            return legacy.NonLLMContextRecall()
+                return legacy.NonLLMContextPrecisionWithReference(
+                    distance_measure=_passage_overlap(), threshold=PASSAGE_MATCH_THRESHOLD)
+            metric = legacy.NonLLMContextRecall(threshold=PASSAGE_MATCH_THRESHOLD)
+            metric._distance_measure = _passage_overlap()
+            return metric
 
     async def compute(self, key: str, s: Sample) -> Score:
         if key in _PAIR_METRICS:
@@ -409,6 +415,47 @@ class _Calculators:
         if key in ("abstention", "false_abstention"):
             return Score.of(float(is_abstention(s.answer, s.language)))
         raise InputError(f"No offline calculation for metric {key!r}.")
+
+
+PASSAGE_MATCH_THRESHOLD = 0.8
+
+
+def passage_overlap(a: str, b: str) -> float:
+    """How well the shorter text appears inside the longer one (rapidfuzz partial ratio, 0..1),
+    after folding case and spaces; 1.0 when one contains the other verbatim."""
+    from rapidfuzz import fuzz
+
+    a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
+    if not a or not b:
+        return 0.0
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if short in long_:
+        return 1.0
+    return fuzz.partial_ratio(short, long_) / 100.0
+
+
+def _passage_overlap() -> Any:
+    """``passage_overlap`` as a Ragas single-turn metric (the distance the context metrics use)."""
+    from dataclasses import dataclass as _dc, field as _field
+
+    from ragas.metrics.base import MetricType, SingleTurnMetric
+
+    @_dc
+    class PassageOverlap(SingleTurnMetric):
+        name: str = "passage_overlap"
+        _required_columns: dict = _field(
+            default_factory=lambda: {MetricType.SINGLE_TURN: {"reference", "response"}})
+
+        def init(self, run_config: Any) -> None:
+            pass
+
+        async def _single_turn_ascore(self, sample: Any, callbacks: Any) -> float:
+            return passage_overlap(sample.reference or "", sample.response or "")
+
+        async def _ascore(self, row: dict, callbacks: Any) -> float:
+            return passage_overlap(row.get("reference") or "", row.get("response") or "")
+
+    return PassageOverlap()
 
 
 async def _score_all(samples: Sequence[Sample], todo: list[tuple[int, str]], embedding: Any,

@@ -280,3 +280,23 @@ def test_score_refuses_nan_as_a_value():
     assert m.Score.of(float("nan")).status == "failed"
     with pytest.raises(ValueError):
         m.Score(float("nan"))
+
+
+def test_context_metrics_match_a_reference_passage_inside_a_longer_chunk():
+    from backend.evaluate.metrics import Sample, passage_overlap, score_samples
+
+    reference = "Customers may return any item within 30 days of purchase."
+    chunk = ("Returns policy. " + reference + " Items must be unused and in their original "
+             "packaging; refunds are made to the original payment method within 14 days.")
+    unrelated = "Employees get 23 working days of paid holiday per calendar year."
+    assert passage_overlap(reference, chunk) == 1.0
+    assert passage_overlap(reference, unrelated) < 0.8
+    sample = Sample(question="How long to return?", answer="30 days.", reference="30 days.",
+                    contexts=[chunk, unrelated], reference_contexts=[reference])
+    scores = score_samples([sample], ["context_precision", "context_recall"])[0]
+    assert scores["context_recall"].value == 1.0
+    assert scores["context_precision"].value > 0.99  # the match is ranked first
+    later = Sample(question="q", answer="a", reference="a", contexts=[unrelated, chunk],
+                   reference_contexts=[reference])
+    late = score_samples([later], ["context_precision"])[0]["context_precision"].value
+    assert 0.4 < late < 0.6  # average precision: the only match at rank 2 scores 1/2
