@@ -1,6 +1,7 @@
 """The interface's words in English and Spanish, behind one function: ``t(key, **fmt)``.
 
-Each language is one dict of stable keys (``ui/strings_en.py``, ``ui/strings_es.py``). Pages never
+Each language is one dict of stable keys (``ui/strings_en.py``, ``ui/strings_es.py``, plus one
+pair ``ui/strings_<area>_en.py`` / ``ui/strings_<area>_es.py`` per screen that wants its own). Pages never
 hold literal user-facing text; they call ``t("page.thing")``. A unit test fails when a key exists in
 one language only, or when any ``t("...")`` call in app.py, pages/ or ui/ names a key that neither
 catalogue has.
@@ -12,13 +13,37 @@ import logging
 import string
 from typing import Any
 
-from ui import strings_en, strings_es
 from ui.state import LANG_KEY
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
-CATALOGUES: dict[str, dict[str, str]] = {"en": strings_en.STRINGS, "es": strings_es.STRINGS}
+
+
+def _load_catalogue(lang: str) -> dict[str, str]:
+    """``ui/strings_<lang>.py`` merged with every area module ``ui/strings_<area>_<lang>.py``.
+
+    Each screen may keep its words in its own pair of modules; a key defined twice is an error.
+    """
+    import importlib
+    import pkgutil
+
+    import ui
+
+    merged: dict[str, str] = {}
+    names = sorted(m.name for m in pkgutil.iter_modules(ui.__path__)
+                   if m.name == f"strings_{lang}"
+                   or (m.name.startswith("strings_") and m.name.endswith(f"_{lang}")))
+    for name in names:
+        strings = importlib.import_module(f"ui.{name}").STRINGS
+        twice = merged.keys() & strings.keys()
+        if twice:
+            raise ValueError(f"ui/{name}.py redefines interface strings: {sorted(twice)}")
+        merged.update(strings)
+    return merged
+
+
+CATALOGUES: dict[str, dict[str, str]] = {lang: _load_catalogue(lang) for lang in ("en", "es")}
 LANGUAGES: tuple[str, ...] = tuple(CATALOGUES)
 
 

@@ -188,6 +188,212 @@ STRINGS: dict[str, str] = {
     "settings.field.price_per_1k_tokens_out": "Price per 1,000 generated tokens (USD)",
     "settings.field.language": "Default language",
     "settings.field.port": "Port",
+
+    # --- sources (Ask and the chunk browser) --------------------------------------------------------
+    "source.page": "p. {page}",
+    "source.position": "chunk {position}",
+    "source.score": "score {score}",
+    "source.cited": "Cited",
+    "source.not_cited": "Not cited",
+    "sensitive.email.one": "{n} e-mail address",
+    "sensitive.email.many": "{n} e-mail addresses",
+    "sensitive.iban.one": "{n} bank account (IBAN)",
+    "sensitive.iban.many": "{n} bank accounts (IBAN)",
+    "sensitive.card.one": "{n} payment card number",
+    "sensitive.card.many": "{n} payment card numbers",
+    "sensitive.nie.one": "{n} foreigner ID (NIE)",
+    "sensitive.nie.many": "{n} foreigner IDs (NIE)",
+    "sensitive.dni.one": "{n} national ID (DNI)",
+    "sensitive.dni.many": "{n} national IDs (DNI)",
+    "sensitive.ssn.one": "{n} US social security number",
+    "sensitive.ssn.many": "{n} US social security numbers",
+    "sensitive.phone.one": "{n} phone number",
+    "sensitive.phone.many": "{n} phone numbers",
+    "sensitive.ip.one": "{n} IP address",
+    "sensitive.ip.many": "{n} IP addresses",
+
+    # --- corpora -----------------------------------------------------------------------------------
+    "corpora.title": "Corpora",
+    "corpora.intro": "A corpus is a set of documents the lab answers from. Upload files, check how "
+                     "they were cut into chunks, and choose how they are indexed.",
+    "corpora.empty": "No corpus yet: create one and upload documents.",
+    "corpora.pick": "Corpus",
+    "corpora.create.title": "New corpus",
+    "corpora.create.name": "Name",
+    "corpora.create.name_placeholder": "e.g. Company handbook",
+    "corpora.create.language": "Language of the documents",
+    "corpora.create.submit": "Create corpus",
+    "corpora.language.en": "English",
+    "corpora.language.es": "Spanish",
+    "corpora.language.mixed": "Mixed (Spanish and English)",
+    "corpora.language_note.en": "Embedded with {model}: fast, reads English only.",
+    "corpora.language_note.es": "Embedded with {model}: multilingual.",
+    "corpora.language_note.mixed": "Embedded with {model}: a question in one language also finds "
+                                   "passages in the other.",
+    "corpora.created": "Corpus “{name}” created. Now upload its documents.",
+    "corpora.delete": "Delete corpus",
+    "corpora.delete_warning": "Delete “{name}” with its {documents} documents, their chunks and "
+                              "every index? This cannot be undone.",
+    "corpora.delete_confirm": "Yes, delete it",
+    "corpora.deleted": "Corpus “{name}” deleted.",
+    "corpora.index_line": "{model} · {chunking}",
+    "corpora.chunking": "{splitter} · {size} tokens · overlap {overlap}",
+    "corpora.metric.documents": "Documents",
+    "corpora.metric.chunks": "Chunks",
+    "corpora.metric.chunks_help": "Pieces of text the search compares with a question, in the index "
+                                  "in use.",
+    "corpora.metric.version": "Version",
+    "corpora.metric.version_help": "Goes up with every change: a document added, replaced or "
+                                   "deleted. The next question already sees the change.",
+    "corpora.metric.sensitive": "With sensitive data",
+    "corpora.metric.sensitive_none": "No e-mail addresses, phone numbers, bank accounts, card "
+                                     "numbers or ID numbers were found.",
+    "corpora.upload.title": "Add documents",
+    "corpora.upload.files": "Files",
+    "corpora.upload.files_help": "Several files at once, or a ZIP archive of them. The same file "
+                                 "again adds nothing; a changed file with the same name replaces "
+                                 "the old version.",
+    "corpora.upload.formats": "Accepted: {formats} · up to {mb} MB a file.",
+    "corpora.upload.text_column": "Text column (CSV and JSONL only)",
+    "corpora.upload.text_column_placeholder": "e.g. text",
+    "corpora.upload.text_column_help": "The column that holds each row's text. Every row becomes "
+                                       "one document. Leave empty for other files.",
+    "corpora.upload.submit": "Upload and index",
+    "corpora.upload.pick_files": "Choose at least one file first.",
+    "corpora.upload.no_worker": "No worker is running: the upload waits in the queue until one "
+                                "starts (`./lab start` starts one).",
+    "corpora.results.title": "Last upload: {files} files · {ok} ingested · {failed} failed",
+    "corpora.tab.documents": "Documents",
+    "corpora.tab.chunks": "Chunk browser",
+    "corpora.tab.index": "Index",
+    "corpora.documents.empty": "No documents yet: add files above.",
+    "corpora.documents.col.name": "Document",
+    "corpora.documents.col.kind": "Type",
+    "corpora.documents.col.version": "Version",
+    "corpora.documents.col.version_help": "1 for the first upload; +1 each time a changed file "
+                                          "with the same name replaced it.",
+    "corpora.documents.col.chunks": "Chunks",
+    "corpora.documents.col.chars": "Characters",
+    "corpora.documents.col.sensitive": "Sensitive data",
+    "corpora.documents.col.sensitive_help": "Personal identifiers found at ingestion. Fine-tuning "
+                                            "can replace them with placeholders such as [EMAIL].",
+    "corpora.documents.col.notes": "Notes",
+    "corpora.documents.col.updated": "Updated",
+    "corpora.documents.pick": "Document",
+    "corpora.documents.delete": "Delete document",
+    "corpora.documents.delete_warning": "Delete “{name}” and its chunks? The next question no "
+                                        "longer sees it.",
+    "corpora.documents.delete_confirm": "Yes, delete it",
+    "corpora.documents.deleted": "Document “{name}” deleted.",
+    "corpora.chunks.empty": "No chunks yet: add documents first.",
+    "corpora.chunks.search": "Search the chunks",
+    "corpora.chunks.search_placeholder": "Words in the text",
+    "corpora.chunks.document": "Document",
+    "corpora.chunks.all_documents": "All documents",
+    "corpora.chunks.none": "No chunk contains these words.",
+    "corpora.chunks.count": "{n} chunks, in document order.",
+    "corpora.chunks.count_more": "The first {n} chunks, in document order.",
+    "corpora.chunks.more": "Show {n} more",
+
+    # --- index -------------------------------------------------------------------------------------
+    "index.intro": "An index is the corpus cut into chunks and embedded with one model. Questions "
+                   "go to the index in use; a new one is built in the background while the "
+                   "current one keeps answering.",
+    "index.none_active": "No index is in use: switch to a ready index below.",
+    "index.in_use": "In use",
+    "index.status.building": "Building",
+    "index.status.ready": "Ready",
+    "index.status.failed": "Failed",
+    "index.dims": "{dim} dimensions",
+    "index.created": "created {when}",
+    "index.build_time": "built in {s} s",
+    "index.chunks": "{n} chunks",
+    "index.activate": "Use this index",
+    "index.activate_help": "Questions go to this index from now on. The current one is kept.",
+    "index.activated": "Questions now go to the index with {model}.",
+    "index.delete": "Delete",
+    "index.delete_warning": "Delete this index and its vectors? The documents stay.",
+    "index.delete_confirm": "Yes, delete it",
+    "index.deleted": "Index deleted.",
+    "index.splitter.sentence": "Sentences",
+    "index.splitter.token": "Token windows",
+    "index.splitter.markdown": "Markdown headings",
+    "index.rebuild.title": "Build an index with other settings",
+    "index.rebuild.intro": "Try another embedding model or chunk size. The build runs as a job; "
+                           "switch to the new index when it is ready.",
+    "index.rebuild.model": "Embedding model",
+    "index.rebuild.model_help": "The model that turns each chunk into a vector. Multilingual "
+                                "models also match a question to passages in another language.",
+    "index.rebuild.other": "Other model (optional)",
+    "index.rebuild.other_placeholder": "sentence-transformers id, folder or openai:<model>",
+    "index.rebuild.other_help": "Overrides the choice above: a sentence-transformers model id or "
+                                "folder, or openai:<model> for the configured embeddings endpoint.",
+    "index.rebuild.splitter": "Splitter",
+    "index.rebuild.size": "Chunk size (tokens)",
+    "index.rebuild.overlap": "Overlap (tokens)",
+    "index.rebuild.submit": "Build index",
+    "index.rebuild.queued": "Building the new index. Its progress shows below; the current index "
+                            "keeps answering meanwhile.",
+    "index.rebuild.exists": "An index with these settings already exists ({status}).",
+
+    # --- ask ---------------------------------------------------------------------------------------
+    "ask.title": "Ask",
+    "ask.intro": "Ask a question about a corpus. RAG finds the passages that match and the model "
+                 "answers from them, citing them as [1], [2]…",
+    "ask.open_corpora": "Open Corpora",
+    "ask.no_documents": "“{name}” has no documents yet: upload some on Corpora first.",
+    "ask.question": "Question",
+    "ask.question_placeholder": "e.g. How many days do I have to return a product?",
+    "ask.settings": "Search and answer settings",
+    "ask.mode": "Search mode",
+    "ask.mode_help": "Hybrid combines both searches and is usually best. Meaning finds passages "
+                     "that say the same in other words; Keywords finds the exact words.",
+    "ask.mode.hybrid": "Hybrid",
+    "ask.mode.vector": "Meaning (vector)",
+    "ask.mode.text": "Keywords (full text)",
+    "ask.k": "Passages given to the model",
+    "ask.k_help": "How many of the best-matching chunks go into the prompt. More gives more "
+                  "context and slower answers.",
+    "ask.max_new_tokens": "Longest answer (tokens)",
+    "ask.max_new_tokens_help": "The model stops after this many tokens (about ¾ of a word each).",
+    "ask.temperature": "Temperature",
+    "ask.temperature_help": "0 always gives the same, most likely answer. Higher values give more "
+                            "varied answers.",
+    "ask.submit": "Ask",
+    "ask.type_question": "Type a question first.",
+    "ask.searching": "Searching the corpus…",
+    "ask.more_strategies": "Fine-tuned and hybrid answers will appear here, side by side, once a "
+                           "fine-tuned model exists.",
+    "ask.empty_answer": "The model gave no answer.",
+    "ask.cites": "Cites {sources}",
+    "ask.no_citation": "The answer cites no source.",
+    "ask.seconds": "{s} s",
+    "ask.metric.latency": "Latency",
+    "ask.metric.latency_help": "Time to generate the answer, after the search.",
+    "ask.metric.tokens_in": "Prompt tokens",
+    "ask.metric.tokens_in_help": "Tokens the model read: instructions, sources and question.",
+    "ask.metric.tokens_out": "Answer tokens",
+    "ask.metric.tokens_out_help": "Tokens the model wrote.",
+    "ask.made.model": "Model: {model}",
+    "ask.made.tokens": "at most {n} tokens",
+    "ask.made.mode": "search: {mode}",
+    "ask.sources": "Sources ({n})",
+    "ask.no_sources": "No passage matched the question; the model answered without sources.",
+    "ask.score.vector": "Score: similarity of meaning between the question and the passage "
+                        "(cosine, up to 1).",
+    "ask.score.text": "Score: how well the passage matches the question's words (full-text rank).",
+    "ask.score.hybrid": "Score: the two searches' rankings combined (reciprocal rank fusion); "
+                        "higher is better.",
+    "index.help.splitter": "How text is cut. Sentences: whole sentences packed up to the chunk size "
+                           "(the best default). Token windows: fixed-size pieces that ignore "
+                           "sentence ends. Markdown headings: first at every heading, then by "
+                           "sentences.",
+    "index.help.chunk_size": "Largest chunk, in the embedding model's tokens (about ¾ of a word in "
+                             "English). Smaller chunks find more precisely; larger ones carry more "
+                             "context. Must fit the model's input limit.",
+    "index.help.chunk_overlap": "Tokens repeated at the start of the next chunk, so a sentence cut "
+                                "at a boundary is still found whole. Must be smaller than the "
+                                "chunk size.",
 }
 
 # One source for the help texts: the settings' own declarations.

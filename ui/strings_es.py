@@ -248,4 +248,216 @@ STRINGS: dict[str, str] = {
                                              "(USD).",
     "settings.help.language": "Idioma predeterminado de la interfaz.",
     "settings.help.port": "Puerto del panel.",
+
+    # --- fuentes (Preguntar y el explorador de fragmentos) --------------------------------------------
+    "source.page": "pág. {page}",
+    "source.position": "fragmento {position}",
+    "source.score": "puntuación {score}",
+    "source.cited": "Citada",
+    "source.not_cited": "No citada",
+    "sensitive.email.one": "{n} correo electrónico",
+    "sensitive.email.many": "{n} correos electrónicos",
+    "sensitive.iban.one": "{n} cuenta bancaria (IBAN)",
+    "sensitive.iban.many": "{n} cuentas bancarias (IBAN)",
+    "sensitive.card.one": "{n} número de tarjeta",
+    "sensitive.card.many": "{n} números de tarjeta",
+    "sensitive.nie.one": "{n} NIE",
+    "sensitive.nie.many": "{n} NIE",
+    "sensitive.dni.one": "{n} DNI",
+    "sensitive.dni.many": "{n} DNI",
+    "sensitive.ssn.one": "{n} número de la seguridad social de EE. UU.",
+    "sensitive.ssn.many": "{n} números de la seguridad social de EE. UU.",
+    "sensitive.phone.one": "{n} teléfono",
+    "sensitive.phone.many": "{n} teléfonos",
+    "sensitive.ip.one": "{n} dirección IP",
+    "sensitive.ip.many": "{n} direcciones IP",
+
+    # --- corpus ------------------------------------------------------------------------------------
+    "corpora.title": "Corpus",
+    "corpora.intro": "Un corpus es el conjunto de documentos del que responde el laboratorio. Sube "
+                     "archivos, mira cómo se han cortado en fragmentos y elige cómo se indexan.",
+    "corpora.empty": "Aún no hay ningún corpus: crea uno y sube documentos.",
+    "corpora.pick": "Corpus",
+    "corpora.create.title": "Nuevo corpus",
+    "corpora.create.name": "Nombre",
+    "corpora.create.name_placeholder": "p. ej. Manual de la empresa",
+    "corpora.create.language": "Idioma de los documentos",
+    "corpora.create.submit": "Crear corpus",
+    "corpora.language.en": "Inglés",
+    "corpora.language.es": "Español",
+    "corpora.language.mixed": "Mixto (español e inglés)",
+    "corpora.language_note.en": "Vectores con {model}: rápido, solo entiende inglés.",
+    "corpora.language_note.es": "Vectores con {model}: multilingüe.",
+    "corpora.language_note.mixed": "Vectores con {model}: una pregunta en un idioma también "
+                                   "encuentra pasajes en el otro.",
+    "corpora.created": "Corpus «{name}» creado. Ahora sube sus documentos.",
+    "corpora.delete": "Borrar corpus",
+    "corpora.delete_warning": "¿Borrar «{name}» con sus {documents} documentos, sus fragmentos y "
+                              "todos sus índices? No se puede deshacer.",
+    "corpora.delete_confirm": "Sí, borrarlo",
+    "corpora.deleted": "Corpus «{name}» borrado.",
+    "corpora.index_line": "{model} · {chunking}",
+    "corpora.chunking": "{splitter} · {size} tokens · solape {overlap}",
+    "corpora.metric.documents": "Documentos",
+    "corpora.metric.chunks": "Fragmentos",
+    "corpora.metric.chunks_help": "Trozos de texto que la búsqueda compara con una pregunta, en el "
+                                  "índice en uso.",
+    "corpora.metric.version": "Versión",
+    "corpora.metric.version_help": "Sube con cada cambio: un documento añadido, sustituido o "
+                                   "borrado. La siguiente pregunta ya ve el cambio.",
+    "corpora.metric.sensitive": "Con datos sensibles",
+    "corpora.metric.sensitive_none": "No se han encontrado correos, teléfonos, cuentas bancarias, "
+                                     "tarjetas ni números de identidad.",
+    "corpora.upload.title": "Añadir documentos",
+    "corpora.upload.files": "Archivos",
+    "corpora.upload.files_help": "Varios archivos a la vez, o un ZIP con ellos. El mismo archivo "
+                                 "otra vez no añade nada; un archivo cambiado con el mismo nombre "
+                                 "sustituye a la versión anterior.",
+    "corpora.upload.formats": "Se aceptan: {formats} · hasta {mb} MB por archivo.",
+    "corpora.upload.text_column": "Columna de texto (solo CSV y JSONL)",
+    "corpora.upload.text_column_placeholder": "p. ej. texto",
+    "corpora.upload.text_column_help": "La columna que contiene el texto de cada fila. Cada fila "
+                                       "es un documento. Déjala vacía para otros archivos.",
+    "corpora.upload.submit": "Subir e indexar",
+    "corpora.upload.pick_files": "Elige antes al menos un archivo.",
+    "corpora.upload.no_worker": "No hay ningún proceso de tareas en marcha: la subida espera en la "
+                                "cola hasta que arranque uno (`./lab start` lo arranca).",
+    "corpora.results.title": "Última subida: {files} archivos · {ok} indexados · {failed} con error",
+    "corpora.tab.documents": "Documentos",
+    "corpora.tab.chunks": "Explorador de fragmentos",
+    "corpora.tab.index": "Índice",
+    "corpora.documents.empty": "Aún no hay documentos: añade archivos arriba.",
+    "corpora.documents.col.name": "Documento",
+    "corpora.documents.col.kind": "Tipo",
+    "corpora.documents.col.version": "Versión",
+    "corpora.documents.col.version_help": "1 en la primera subida; +1 cada vez que un archivo "
+                                          "cambiado con el mismo nombre lo sustituyó.",
+    "corpora.documents.col.chunks": "Fragmentos",
+    "corpora.documents.col.chars": "Caracteres",
+    "corpora.documents.col.sensitive": "Datos sensibles",
+    "corpora.documents.col.sensitive_help": "Identificadores personales encontrados al indexar. El "
+                                            "ajuste fino puede sustituirlos por marcas como [EMAIL].",
+    "corpora.documents.col.notes": "Notas",
+    "corpora.documents.col.updated": "Actualizado",
+    "corpora.documents.pick": "Documento",
+    "corpora.documents.delete": "Borrar documento",
+    "corpora.documents.delete_warning": "¿Borrar «{name}» y sus fragmentos? La siguiente pregunta "
+                                        "ya no lo verá.",
+    "corpora.documents.delete_confirm": "Sí, borrarlo",
+    "corpora.documents.deleted": "Documento «{name}» borrado.",
+    "corpora.chunks.empty": "Aún no hay fragmentos: añade documentos primero.",
+    "corpora.chunks.search": "Buscar en los fragmentos",
+    "corpora.chunks.search_placeholder": "Palabras del texto",
+    "corpora.chunks.document": "Documento",
+    "corpora.chunks.all_documents": "Todos los documentos",
+    "corpora.chunks.none": "Ningún fragmento contiene estas palabras.",
+    "corpora.chunks.count": "{n} fragmentos, en el orden de los documentos.",
+    "corpora.chunks.count_more": "Los primeros {n} fragmentos, en el orden de los documentos.",
+    "corpora.chunks.more": "Mostrar {n} más",
+
+    # --- índice ------------------------------------------------------------------------------------
+    "index.intro": "Un índice es el corpus cortado en fragmentos y convertido en vectores con un "
+                   "modelo. Las preguntas van al índice en uso; uno nuevo se construye en segundo "
+                   "plano mientras el actual sigue respondiendo.",
+    "index.none_active": "No hay ningún índice en uso: cambia a un índice listo de abajo.",
+    "index.in_use": "En uso",
+    "index.status.building": "En construcción",
+    "index.status.ready": "Listo",
+    "index.status.failed": "Con error",
+    "index.dims": "{dim} dimensiones",
+    "index.created": "creado el {when}",
+    "index.build_time": "construido en {s} s",
+    "index.chunks": "{n} fragmentos",
+    "index.activate": "Usar este índice",
+    "index.activate_help": "Desde ahora las preguntas van a este índice. El actual se conserva.",
+    "index.activated": "Las preguntas van ahora al índice con {model}.",
+    "index.delete": "Borrar",
+    "index.delete_warning": "¿Borrar este índice y sus vectores? Los documentos se conservan.",
+    "index.delete_confirm": "Sí, borrarlo",
+    "index.deleted": "Índice borrado.",
+    "index.splitter.sentence": "Frases",
+    "index.splitter.token": "Ventanas de tokens",
+    "index.splitter.markdown": "Encabezados Markdown",
+    "index.rebuild.title": "Construir un índice con otros ajustes",
+    "index.rebuild.intro": "Prueba otro modelo de vectores u otro tamaño de fragmento. La "
+                           "construcción es una tarea; cambia al índice nuevo cuando esté listo.",
+    "index.rebuild.model": "Modelo de vectores",
+    "index.rebuild.model_help": "El modelo que convierte cada fragmento en un vector. Los modelos "
+                                "multilingües también relacionan una pregunta con pasajes en otro "
+                                "idioma.",
+    "index.rebuild.other": "Otro modelo (opcional)",
+    "index.rebuild.other_placeholder": "id de sentence-transformers, carpeta u openai:<modelo>",
+    "index.rebuild.other_help": "Sustituye a la elección de arriba: un id o carpeta de "
+                                "sentence-transformers, u openai:<modelo> para el servicio de "
+                                "vectores configurado.",
+    "index.rebuild.splitter": "Corte",
+    "index.rebuild.size": "Tamaño de fragmento (tokens)",
+    "index.rebuild.overlap": "Solape (tokens)",
+    "index.rebuild.submit": "Construir índice",
+    "index.rebuild.queued": "Construyendo el índice nuevo. Su progreso aparece abajo; mientras, el "
+                            "índice actual sigue respondiendo.",
+    "index.rebuild.exists": "Ya existe un índice con estos ajustes ({status}).",
+    "index.help.splitter": "Cómo se corta el texto. Frases: frases enteras hasta el tamaño del "
+                           "fragmento (la mejor opción por defecto). Ventanas de tokens: trozos de "
+                           "tamaño fijo, sin mirar dónde acaban las frases. Encabezados Markdown: "
+                           "primero en cada encabezado y luego por frases.",
+    "index.help.chunk_size": "Fragmento más largo, en tokens del modelo de vectores (unos ¾ de "
+                             "palabra en inglés). Fragmentos pequeños encuentran con más precisión; "
+                             "grandes llevan más contexto. Debe caber en el límite de entrada del "
+                             "modelo.",
+    "index.help.chunk_overlap": "Tokens que se repiten al principio del fragmento siguiente, para "
+                                "que una frase cortada en el borde se encuentre entera. Debe ser "
+                                "menor que el tamaño del fragmento.",
+
+    # --- preguntar ---------------------------------------------------------------------------------
+    "ask.title": "Preguntar",
+    "ask.intro": "Haz una pregunta sobre un corpus. RAG busca los pasajes que encajan y el modelo "
+                 "responde a partir de ellos, citándolos como [1], [2]…",
+    "ask.open_corpora": "Abrir Corpus",
+    "ask.no_documents": "«{name}» aún no tiene documentos: sube algunos en Corpus antes.",
+    "ask.question": "Pregunta",
+    "ask.question_placeholder": "p. ej. ¿Cuántos días tengo para devolver un producto?",
+    "ask.settings": "Ajustes de búsqueda y respuesta",
+    "ask.mode": "Tipo de búsqueda",
+    "ask.mode_help": "Híbrida combina las dos búsquedas y suele ser la mejor. Por significado "
+                     "encuentra pasajes que dicen lo mismo con otras palabras; Por palabras "
+                     "encuentra las palabras exactas.",
+    "ask.mode.hybrid": "Híbrida",
+    "ask.mode.vector": "Por significado (vectores)",
+    "ask.mode.text": "Por palabras (texto completo)",
+    "ask.k": "Pasajes que recibe el modelo",
+    "ask.k_help": "Cuántos de los fragmentos que mejor encajan van en la instrucción. Más da más "
+                  "contexto y respuestas más lentas.",
+    "ask.max_new_tokens": "Respuesta más larga (tokens)",
+    "ask.max_new_tokens_help": "El modelo se detiene tras este número de tokens (unos ¾ de "
+                               "palabra cada uno).",
+    "ask.temperature": "Temperatura",
+    "ask.temperature_help": "0 da siempre la misma respuesta, la más probable. Valores más altos "
+                            "dan respuestas más variadas.",
+    "ask.submit": "Preguntar",
+    "ask.type_question": "Escribe antes una pregunta.",
+    "ask.searching": "Buscando en el corpus…",
+    "ask.more_strategies": "Las respuestas con ajuste fino e híbridas aparecerán aquí, una al lado "
+                           "de otra, cuando exista un modelo ajustado.",
+    "ask.empty_answer": "El modelo no dio ninguna respuesta.",
+    "ask.cites": "Cita {sources}",
+    "ask.no_citation": "La respuesta no cita ninguna fuente.",
+    "ask.seconds": "{s} s",
+    "ask.metric.latency": "Latencia",
+    "ask.metric.latency_help": "Tiempo en generar la respuesta, después de la búsqueda.",
+    "ask.metric.tokens_in": "Tokens de entrada",
+    "ask.metric.tokens_in_help": "Tokens que leyó el modelo: instrucciones, fuentes y pregunta.",
+    "ask.metric.tokens_out": "Tokens de respuesta",
+    "ask.metric.tokens_out_help": "Tokens que escribió el modelo.",
+    "ask.made.model": "Modelo: {model}",
+    "ask.made.tokens": "como mucho {n} tokens",
+    "ask.made.mode": "búsqueda: {mode}",
+    "ask.sources": "Fuentes ({n})",
+    "ask.no_sources": "Ningún pasaje encajó con la pregunta; el modelo respondió sin fuentes.",
+    "ask.score.vector": "Puntuación: parecido de significado entre la pregunta y el pasaje "
+                        "(coseno, hasta 1).",
+    "ask.score.text": "Puntuación: cuánto coincide el pasaje con las palabras de la pregunta "
+                      "(rango de texto completo).",
+    "ask.score.hybrid": "Puntuación: las clasificaciones de las dos búsquedas combinadas (fusión "
+                        "por rango recíproco); más alta es mejor.",
 }
