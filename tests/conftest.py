@@ -167,3 +167,8 @@ def lab(lab_env):
     from backend.lab import open_lab
 
     return open_lab(lab_env, apply_migrations=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: they are the slowest, and a failure elsewhere should show first."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))

@@ -175,7 +175,7 @@ class BrowserLog:
     page_errors: list[str] = field(default_factory=list)  # uncaught JavaScript errors
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API keeps an event loop running until it stops
 def browser(chromium_executable):
     """Headless Debian chromium driven by Playwright (its own browser builds are never used)."""
     from playwright.sync_api import sync_playwright
