@@ -14,9 +14,9 @@ PAGES = [
     ("pages/home.py", "nav.home", ":material/home:"),
     ("pages/corpora.py", "nav.corpora", ":material/folder_open:"),
     ("pages/ask.py", "nav.ask", ":material/chat:"),
-    # ("pages/finetune.py", "nav.finetune", ":material/model_training:"),
-    # ("pages/evaluate.py", "nav.evaluate", ":material/analytics:"),
-    # ("pages/report.py", "nav.report", ":material/description:"),
+    ("pages/finetune.py", "nav.finetune", ":material/model_training:"),
+    ("pages/evaluate.py", "nav.evaluate", ":material/analytics:"),
+    ("pages/report.py", "nav.report", ":material/description:"),
     ("pages/settings.py", "nav.settings", ":material/settings:"),
 ]
 

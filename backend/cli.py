@@ -59,7 +59,8 @@ def _load_extra_commands() -> None:
     """Commands defined next to the services they drive (imported when present)."""
     import importlib
 
-    for module in ("backend.corpus.cli", "backend.finetune.cli", "backend.evaluate.cli", "backend.jobs.cli"):
+    for module in ("backend.corpus.cli", "backend.finetune.cli", "backend.evaluate.cli", "backend.jobs.cli",
+                   "backend.demo.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

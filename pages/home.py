@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.demo import load_demo_panel
 from ui.errors import guard
 from ui.i18n import t
 from ui.palette import color_for
@@ -29,6 +30,7 @@ with guard():
     for column, kind in zip(st.columns(len(STRATEGIES)), STRATEGIES):
         with column:
             strategy_card(kind)
+    load_demo_panel()
     st.info(t("home.models_note"), icon=":material/info:")
     st.page_link("pages/settings.py", label=t("home.open_settings"), icon=":material/settings:")
     lab = lab_or_none()

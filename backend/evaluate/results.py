@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backend.errors import InputError, LabError
-from backend.evaluate.metrics import HEADLINE_METRIC, METRICS
+from backend.evaluate.metrics import HEADLINE_METRIC, METRICS, judge_keys
 from backend.evaluate.runner import EvalRun, counts, get_run
 from backend.evaluate.stats import Estimate, PairedComparison, compare_paired, mean_ci
 from backend.evaluate.wording import describe_comparison
@@ -68,6 +68,8 @@ class RunSummary:
     run: EvalRun
     counts: dict[str, int]
     strategies: list[StrategySummary]
+    #: the LLM-judged metrics: which are computed and which need a judge (``judge_overview``)
+    judge: dict = field(default_factory=dict)
 
     def strategy(self, key: str) -> StrategySummary:
         return next(s for s in self.strategies if key in (s.key, s.label))
@@ -91,11 +93,17 @@ def _scores(lab: "Lab", run_id: str, metric: str | None = None) -> list[dict]:
         " WHERE s.run_id = %s AND (%s::text IS NULL OR s.metric = %s)", (run_id, metric, metric))
 
 
+def _reason_key(reason: str | None, status: str) -> str:
+    """A reason to count by: judge failures quote the judge's reply, which is left out here."""
+    return (reason or status).split(" (last reply:")[0]
+
+
 def _metric_summary(metric: str, rows: list[dict], seed: int) -> MetricSummary:
     reasons: dict[str, int] = {}
     for r in rows:
         if r["status"] != "ok":
-            reasons[r["reason"] or r["status"]] = reasons.get(r["reason"] or r["status"], 0) + 1
+            key = _reason_key(r["reason"], r["status"])
+            reasons[key] = reasons.get(key, 0) + 1
     return MetricSummary(
         metric, mean_ci([r["value"] for r in rows if r["status"] == "ok"], seed=seed),
         sum(r["status"] == "not_applicable" for r in rows), sum(r["status"] == "failed" for r in rows),
@@ -122,19 +130,29 @@ def _cost_per_1k(lab: "Lab", config: dict, answers: list[dict]) -> float | None:
     return float(cost)
 
 
+def scored_metrics(lab: "Lab", run: EvalRun) -> list[str]:
+    """The run's offline metrics, then the LLM-judged metrics that have stored scores."""
+    judged = {r["metric"] for r in lab.db.fetchall(
+        "SELECT DISTINCT metric FROM eval_scores WHERE run_id = %s AND metric = ANY(%s)",
+        (run.id, judge_keys()))}
+    return list(run.metric_keys) + [k for k in judge_keys() if k in judged]
+
+
 def run_summary(lab: "Lab", run_id: str) -> RunSummary:
-    """Per strategy: every metric's mean with its 95% CI, n, not-applicable and failed counts; the
-    abstention rate on unanswerable questions; latency mean and p95; tokens; cost per 1,000
-    questions; one-off build time and cost."""
+    """Per strategy: every metric's mean with its 95% CI, n, not-applicable and failed counts
+    (LLM-judged metrics too, once judged); the abstention rate on unanswerable questions; latency
+    mean and p95; tokens; cost per 1,000 questions; one-off build time and cost. ``judge`` says
+    which judged metrics are computed and which need a judge (``judge_overview``)."""
     run = get_run(lab, run_id)
     scores = _scores(lab, run.id)
+    metric_keys = scored_metrics(lab, run)
     answers = lab.db.fetchall("SELECT strategy, latency_s, compute_s, retrieval_s, tokens_in,"
                               " tokens_out, error FROM eval_answers WHERE run_id = %s", (run.id,))
     out = []
     for strat in run.strategies:
         mine = [r for r in scores if r["strategy"] == strat.key]
         metrics = {k: _metric_summary(k, [r for r in mine if r["metric"] == k], run.seed)
-                   for k in run.metric_keys}
+                   for k in metric_keys}
         abstention = metrics["abstention"].estimate if "abstention" in metrics else Estimate(
             None, None, None, 0)
         given = [a for a in answers if a["strategy"] == strat.key]
@@ -152,7 +170,49 @@ def run_summary(lab: "Lab", run_id: str) -> RunSummary:
             cost_per_1k=_cost_per_1k(lab, strat.config.as_dict(), given),
             build_seconds=strat.build_seconds,
             build_cost=None if strat.build_seconds is None else strat.build_seconds * price))
-    return RunSummary(run, counts(lab, run.id), out)
+    return RunSummary(run, counts(lab, run.id), out, judge_overview(lab, run.id))
+
+
+def judge_overview(lab: "Lab", run_id: str) -> dict[str, Any]:
+    """The LLM-judged metrics of a run, for the page and the report: ``configured`` (a judge is
+    set in the settings, or why the setting is wrong in ``config_error``), ``judge`` (what is
+    configured), ``hint`` (how to configure one), ``passes`` (each judging pass: judge, counts,
+    usage, times) and per metric ``status``: ``computed`` (every answer judged), ``partial`` or
+    ``needs_judge`` (nothing judged yet), with ok / failed / not-applicable counts and the
+    failure reasons, counted."""
+    from backend.errors import ConfigError
+    from backend.evaluate.judge import HOW_TO_CONFIGURE, judge_config
+
+    run = get_run(lab, run_id)
+    try:
+        cfg, error = judge_config(lab.settings), None
+    except ConfigError as exc:
+        cfg, error = None, exc.user_message
+    answered = counts(lab, run.id)["answered"]
+    rows = lab.db.fetchall(
+        "SELECT metric, status, reason, count(*) AS n FROM eval_scores WHERE run_id = %s AND"
+        " metric = ANY(%s) GROUP BY metric, status, reason", (run.id, judge_keys()))
+    metrics = {}
+    for key in judge_keys():
+        mine = [r for r in rows if r["metric"] == key]
+        n = {status: sum(r["n"] for r in mine if r["status"] == status)
+             for status in ("ok", "failed", "not_applicable")}
+        done = sum(n.values())
+        reasons: dict[str, int] = {}
+        for r in mine:
+            if r["status"] == "failed":
+                why = _reason_key(r["reason"], "failed")
+                reasons[why] = reasons.get(why, 0) + r["n"]
+        metrics[key] = {"status": "needs_judge" if done == 0 else
+                        "computed" if done >= answered else "partial",
+                        **n, "reasons": reasons}
+    passes = lab.db.fetchall(
+        "SELECT judge, metric_keys, config, judged, ok, failed, usage, seconds, started_at,"
+        " finished_at FROM eval_judges WHERE run_id = %s ORDER BY id", (run.id,))
+    return {"configured": cfg is not None, "judge": cfg.record if cfg else None,
+            "config_error": error, "hint": HOW_TO_CONFIGURE, "passes": passes,
+            "metrics": metrics,
+            "needs_judge": [k for k, m in metrics.items() if m["status"] == "needs_judge"]}
 
 
 def _by_question(lab: "Lab", run: EvalRun, strategy: str, metric: str) -> dict[str, float | None]:
@@ -162,7 +222,8 @@ def _by_question(lab: "Lab", run: EvalRun, strategy: str, metric: str) -> dict[s
 
 
 def _check_metric(run: EvalRun, metric: str) -> None:
-    if metric not in run.metric_keys:
+    # a judged metric may be asked for before it is judged: its rows then say "not scored yet"
+    if metric not in run.metric_keys and not (metric in METRICS and METRICS[metric].needs_judge):
         raise InputError(f"This run has no {metric!r} scores.",
                          hint=f"Its metrics: {', '.join(run.metric_keys)}.")
 
@@ -256,14 +317,15 @@ def export_run(lab: "Lab", run_id: str, fmt: str = "csv") -> bytes:
     if fmt != "csv":
         raise InputError(f"Unknown export format {fmt!r}.", hint="Use csv or json.")
     buffer = io.StringIO()
+    metric_keys = scored_metrics(lab, run)
     base = ["qid", "question", "reference", "language", "unanswerable", "strategy", "label",
             "answer", "error", "latency_s", "compute_s", "tokens_in", "tokens_out", "n_contexts"]
     writer = csv.writer(buffer)
-    writer.writerow(base + [c for k in run.metric_keys for c in (k, f"{k}_status")])
+    writer.writerow(base + [c for k in metric_keys for c in (k, f"{k}_status")])
     for r in rows:
         r["n_contexts"] = "" if r["contexts"] is None else len(r["contexts"])
         cells = ["" if r[c] is None else r[c] for c in base]
-        for k in run.metric_keys:
+        for k in metric_keys:
             s = r["scores"].get(k) or {}
             cells += ["" if s.get("value") is None else s["value"], s.get("status") or ""]
         writer.writerow(cells)

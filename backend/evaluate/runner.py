@@ -377,14 +377,25 @@ def _store_answers(lab: "Lab", run_id: str, strat: RunStrategy, batch: list[dict
 
 
 def score_run(lab: "Lab", run_id: str, *, progress: Progress | None = None,
-              check_cancelled: Callable[[], None] | None = None) -> int:
+              check_cancelled: Callable[[], None] | None = None, judge: bool = True) -> int:
     """Score every stored answer of the run that lacks a score for one of the run's metrics;
-    returns how many answers were scored. Failed answers get failed scores with the reason."""
-    from backend.evaluate.metrics import score_samples
-
+    returns how many answers were scored. Failed answers get failed scores with the reason.
+    Then, when a judge is configured in the settings (and ``judge``), the LLM-judged metrics of
+    every answer not judged yet (``backend.evaluate.judge.judge_run``), stored the same way."""
     report = progress or (lambda *a, **k: None)
     check = check_cancelled or (lambda: None)
     run = get_run(lab, run_id)
+    scored = _score_offline(lab, run, report, check)
+    if judge:
+        from backend.evaluate.judge import judge_run
+
+        judge_run(lab, run.id, progress=report, check_cancelled=check)
+    return scored
+
+
+def _score_offline(lab: "Lab", run: EvalRun, report: Progress, check: Callable[[], None]) -> int:
+    from backend.evaluate.metrics import score_samples
+
     keys = run.metric_keys
     pending = lab.db.fetchall(
         "SELECT a.strategy, a.position, a.answer, a.contexts, a.error, q.question, q.reference,"

@@ -78,7 +78,9 @@ def qa_pair_examples(rows, *, language: str = "en", system_prompt: str = "",
 
 @builder("qa_pairs")
 def _build_qa_pairs(lab, corpus_id, question_set_id, *, system_prompt: str = "",
-                    include_unanswerable: bool = True) -> Built:
+                    include_unanswerable: bool = True, with_chunks: bool = False) -> Built:
+    """``with_chunks``: the corpus's chunks follow the pairs as plain-text examples (continued
+    pretraining), so the model reads the documents themselves, not only the train answers."""
     from backend.finetune.corpus_text import corpus_info
     from backend.finetune.questions import get_set
 
@@ -93,8 +95,13 @@ def _build_qa_pairs(lab, corpus_id, question_set_id, *, system_prompt: str = "",
                                          include_unanswerable=include_unanswerable)
     for _, source in examples:
         source["question_set_id"] = qs.id
-    return examples, {"question_set": f"{qs.name} v{qs.version}", "skipped_no_answer": skipped,
-                      "train_questions": len(rows)}
+    facts = {"question_set": f"{qs.name} v{qs.version}", "skipped_no_answer": skipped,
+             "train_questions": len(rows)}
+    if with_chunks:
+        chunk_examples, chunk_facts = _build_cpt(lab, corpus_id, None)
+        examples += chunk_examples
+        facts.update(chunk_facts)
+    return examples, facts
 
 
 @builder("continued_pretraining")
@@ -209,3 +216,7 @@ def dataset_near_duplicates(lab, dataset_id: int, *, threshold: float | None = N
     return near_duplicates(held_out_questions(lab, ds.corpus_id), dataset_examples(lab, dataset_id),
                            embedder.get_text_embedding_batch,
                            NEAR_DUPLICATE_COSINE if threshold is None else threshold)
+
+
+# The other builders live in their own modules and register themselves on import.
+from backend.finetune import builders_raft, paraphrase  # noqa: E402,F401

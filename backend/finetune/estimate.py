@@ -9,12 +9,17 @@ Two ways, and the estimate says which it used (``basis``):
   model's size. On other hardware it is a rough guide; measure there.
 - ``measured``: loads the model and times ``steps`` real optimiser steps on this dataset's own
   batches (the first, warm-up step not counted), then scales by the epoch's tokens.
+
+Lengths are counted in real tokens of the model's tokenizer (chat template included), so long
+examples (RAFT: a question with several chunks) weigh what they cost. Examples longer than
+``max_length`` are reported (``truncated``, ``dropped``: cut before their answer, so not trained on,
+``longest_tokens``) with a warning saying which ``max_length`` would keep them whole.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from backend.finetune.config import FinetuneConfig
 
@@ -39,6 +44,10 @@ class Estimate:
     seconds_per_epoch: float
     seconds_total: float
     basis: str  # "formula" or "measured"
+    truncated: int = 0        # examples cut at max_length (still trained on, without their end)
+    dropped: int = 0          # examples cut before their answer: nothing left to train on
+    longest_tokens: int = 0   # the longest example before cutting
+    warnings: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -105,7 +114,9 @@ def estimate_run(lab, dataset_id: int, cfg: FinetuneConfig, *, base_model: str |
     spec = base_model or lab.settings.llm_model
     skeleton, tokenizer = _skeleton(spec, lab.settings)
     counts = trainable_parameters(skeleton, cfg)
-    encoded, _ = encode_all(dataset_examples(lab, dataset_id), tokenizer, cfg.max_length)
+    examples = dataset_examples(lab, dataset_id)
+    encoded, dropped = encode_all(examples, tokenizer, cfg.max_length)
+    whole = [len(e.input_ids) for e in encode_all(examples, tokenizer, 1 << 30)[0]]
     train_idx, _ = split_validation(len(encoded), cfg.val_fraction, cfg.seed)
     train = [encoded[i] for i in train_idx]
     lengths = [len(e.input_ids) for e in train]
@@ -129,7 +140,21 @@ def estimate_run(lab, dataset_id: int, cfg: FinetuneConfig, *, base_model: str |
         basis = "formula"
     epochs = total / per_epoch if per_epoch else 0
     return Estimate(counts.trainable, counts.total, counts.summary, len(train), tokens, per_epoch,
-                    total, memory, round(epoch_s, 1), round(epoch_s * epochs, 1), basis)
+                    total, memory, round(epoch_s, 1), round(epoch_s * epochs, 1), basis,
+                    sum(e.truncated for e in encoded), dropped, max(whole, default=0),
+                    length_warnings(whole, cfg.max_length, dropped))
+
+
+def length_warnings(lengths: list[int], max_length: int, dropped: int) -> list[str]:
+    """What the user should know about examples longer than ``max_length`` (empty when none)."""
+    longer = sum(n > max_length for n in lengths)
+    if not longer:
+        return []
+    whole = -(-max(lengths) // 64) * 64
+    lost = f"; {dropped} of them lose their whole answer and are left out" if dropped else ""
+    return [f"{longer} of {len(lengths)} examples are longer than max_length {max_length} tokens "
+            f"(the longest has {max(lengths)}) and are cut{lost}. Raise max_length to {whole} to "
+            "keep them whole: memory and time grow with it."]
 
 
 def _measure(lab, spec: str, cfg: FinetuneConfig, train, batches, steps: int) -> float:

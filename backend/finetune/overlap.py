@@ -55,7 +55,10 @@ class Leak:
 
 
 def example_question(example: dict) -> str | None:
-    """The (last) user turn of a chat example, None for text examples."""
+    """The question a chat example asks: its ``question`` key when it has one (a RAFT example,
+    whose last user turn also holds the sources), else its (last) user turn; None for text."""
+    if example.get("question"):
+        return example["question"]
     users = [m["content"] for m in example.get("messages") or [] if m.get("role") == "user"]
     return users[-1] if users else None
 

@@ -48,9 +48,14 @@ _TEMPLATES = {
 }
 
 
+_HEADING = re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+[^\n]*$")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (a light splitter: periods before a capital or digit)."""
-    flat = re.sub(r"\s+", " ", text).strip()
+    """Sentences of ``text`` (a light splitter: periods before a capital or digit). Markdown
+    heading lines are left out: a chunk starting "# Returns" would glue the heading to its first
+    sentence ("# Returns The tent can be returned ...")."""
+    flat = re.sub(r"\s+", " ", _HEADING.sub(" ", text)).strip()
     return [s.strip() for s in _SENTENCE.split(flat) if s.strip()]
 
 

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[["JobContext", dict], "dict[str, Any] | None"]
 
 #: Modules whose import registers the lab's handlers. Extend this tuple when adding a module.
-HANDLER_MODULES: tuple[str, ...] = ("backend.corpus.ingest", "backend.finetune.jobs", "backend.evaluate.runner")
+HANDLER_MODULES: tuple[str, ...] = ("backend.corpus.ingest", "backend.finetune.jobs", "backend.evaluate.runner",
+                                    "backend.evaluate.freshness", "backend.demo.loader")
 
 #: Comma-separated extra modules to import (tests use ``tests.jobs_fixtures``).
 EXTRA_ENV = "LAB_EXTRA_HANDLERS"

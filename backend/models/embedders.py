@@ -15,6 +15,9 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+#: texts per forward pass of a sentence-transformers model on the CPU (see ``_encode``)
+CPU_PASS_SIZE = 8
+
 
 def _normalised(vectors: Any) -> list[list[float]]:
     # Normalise in float32: bf16 models return vectors whose bf16-normalised length is off by ~0.5%.
@@ -66,7 +69,13 @@ class SentenceTransformerEmbedding(_SyncEmbedding):
         return int(self._model.get_embedding_dimension())
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode(texts, batch_size=self.embed_batch_size, convert_to_numpy=True,
+        # sentence-transformers sorts a call's texts by length and pads each forward pass to its
+        # longest text. On a CPU, passes of a few similar-length texts waste far less on padding than
+        # one pass of every text, at no cost per token (chunks of 10 to 200 tokens: 32 texts ran
+        # 1.8x faster in passes of 8 than in one pass). GPUs want big passes: they keep the batch.
+        cpu = getattr(getattr(self._model, "device", None), "type", "cpu") == "cpu"
+        batch_size = min(self.embed_batch_size, CPU_PASS_SIZE) if cpu else self.embed_batch_size
+        vectors = self._model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
                                      normalize_embeddings=False, show_progress_bar=False)
         return _normalised(vectors)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from backend.errors import ConfigError, ModelUnavailable
 from backend.models import hardware
-from backend.models.bundled import (bundled_smollm2_dir, minilm_dir, smollm2_gguf_path,  # noqa: F401
-                                    smollm2_record_id, use_resources_dir)
+from backend.models.bundled import (bundled_smollm2_bf16_dir, bundled_smollm2_dir, minilm_dir,  # noqa: F401
+                                    smollm2_gguf_path, smollm2_record_id, use_resources_dir)
 from backend.models.llm import Generator, LocalGenerator, OpenAICompatGenerator
 from backend.models.specs import (BUNDLED_LLM, BUNDLED_MINILM, BUNDLED_USE, ModelSpec,  # noqa: F401
                                   bundled_role, parse_spec)
@@ -86,6 +86,10 @@ def load_causal_lm(spec: str, settings, *, dtype=None, device: str | None = None
     device = device or hardware.pick_device(settings)
     dtype = dtype or hardware.pick_dtype(settings, device)
     path = resolve_model_path(parsed.raw, settings)
+    # the bundled model in bf16 loads from its bf16 copy: half the peak memory (see bundled.py)
+    bf16_copy = parsed.name == BUNDLED_LLM and str(dtype) == "torch.bfloat16"
+    if bf16_copy:
+        path = str(bundled_smollm2_bf16_dir(settings))
     try:
         return _load_folder(path, dtype, device)
     except Exception as exc:  # noqa: BLE001 - reported below with what to do
@@ -95,6 +99,8 @@ def load_causal_lm(spec: str, settings, *, dtype=None, device: str | None = None
                                         "causal language model.") from exc
         log.warning("the converted bundled model failed to load (%s); converting it again", exc)
         path = str(bundled_smollm2_dir(settings, rebuild=True))
+        if bf16_copy:  # the rebuild restamped the conversion: the copy is made again from it
+            path = str(bundled_smollm2_bf16_dir(settings))
         return _load_folder(path, dtype, device)
 
 

@@ -127,11 +127,28 @@ def retrieve(lab: "Lab", corpus_id: str, query: str, *, mode: str = "vector", k:
                    store.check_kinds(list(filters.get("kinds") or [])), hidden)
     if mode == "text":
         return _ranked(_text_search(lab, idx, query, k, scope))
-    vector = _query_vector(lab, corpus, idx, query)
-    if mode == "vector":
-        return _ranked(_vector_search(lab, idx, vector, k, scope))
     n = max(k, HYBRID_CANDIDATES)
-    return fuse([_vector_search(lab, idx, vector, n, scope), _text_search(lab, idx, query, n, scope)], k)
+    # Hybrid: the full-text search needs no vector, so it runs on another pooled connection while
+    # the question is embedded and searched here; the query then takes as long as the slower side.
+    text_hits = _side_searches().submit(_text_search, lab, idx, query, n, scope) \
+        if mode == "hybrid" else None
+    vector = _query_vector(lab, corpus, idx, query)
+    if text_hits is None:
+        return _ranked(_vector_search(lab, idx, vector, k, scope))
+    return fuse([_vector_search(lab, idx, vector, n, scope), text_hits.result()], k)
+
+
+_executor = None
+
+
+def _side_searches():
+    """A small process-wide thread pool for the full-text half of hybrid queries."""
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-text-search")
+    return _executor
 
 
 def _query_vector(lab: "Lab", corpus: store.Corpus, idx: store.IndexInfo, query: str) -> list[float]:
@@ -235,17 +252,49 @@ def tsquery_sql(query: str) -> tuple[pgsql.Composable, str]:
     return pgsql.SQL("replace(plainto_tsquery(%s::regconfig, %s)::text, ' & ', ' | ')::tsquery"), query
 
 
+#: about how many rows a plain-words full-text query may match before its commonest words go
+MAX_TEXT_MATCHES = 1000
+# Ranking is the cost of a full-text search: ts_rank_cd runs on every matching row, and the OR of
+# a question's words matches a large share of a big table (measured at 100,000 chunks: ~13,000
+# rows, 0.2-1 s a query). So the words are taken rarest first, by the lexeme frequencies ANALYZE
+# keeps in pg_stats, while together they match about MAX_TEXT_MATCHES rows: the commonest words
+# go (they tell little apart anyway: a low idf). The rarest word always stays; on a small or
+# never-analysed table every word stays, and the query is exactly tsquery_sql's OR of all of them.
+# Parameters: config, text, table, table, budget, config, text.
+_PRUNED_OR_QUERY = pgsql.SQL(
+    "words AS (SELECT DISTINCT w.lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) AS w), "
+    "freqs AS (SELECT e.elem, e.freq FROM pg_stats s, unnest(s.most_common_elems::text::text[], "
+    "s.most_common_elem_freqs) AS e(elem, freq) WHERE s.schemaname = current_schema() "
+    "AND s.tablename = %s AND s.attname = 'text_search_tsv'), "
+    "est AS (SELECT w.lexeme, coalesce(f.freq, 0) * greatest(c.reltuples, 0) AS n FROM words w "
+    "LEFT JOIN freqs f ON f.elem = w.lexeme CROSS JOIN pg_class c WHERE c.oid = %s::regclass), "
+    "kept AS (SELECT lexeme, (SELECT count(*) FROM words) AS total FROM (SELECT lexeme, "
+    "sum(n) OVER (ORDER BY n, lexeme) AS running, row_number() OVER (ORDER BY n, lexeme) AS r "
+    "FROM est) w WHERE running <= %s OR r = 1), "
+    # a lexeme is quoted as a tsquery item; the rare one holding a quote or backslash is left out
+    "q AS (SELECT coalesce((SELECT string_agg('''' || lexeme || '''', ' | ')::tsquery FROM kept "
+    "WHERE total > (SELECT count(*) FROM kept) AND strpos(lexeme, '''') = 0 "
+    "AND strpos(lexeme, chr(92)) = 0), "
+    "replace(plainto_tsquery(%s::regconfig, %s)::text, ' & ', ' | ')::tsquery) AS q)")
+
+
 def _text_search(lab: "Lab", idx: store.IndexInfo, query: str, k: int,
                  scope: _Scope) -> list[RetrievedChunk]:
-    tsq, text = tsquery_sql(query)
     where, params = scope.where()
+    cfg = idx.text_search_config
+    if _WEBSEARCH.search(query):
+        tsq, text = tsquery_sql(query)
+        ctes, args = pgsql.SQL("q AS (SELECT {} AS q)").format(tsq), [cfg, text]
+    else:
+        table = vindex.physical_table(idx.table_name)
+        ctes, args = _PRUNED_OR_QUERY, [cfg, query, table, table, MAX_TEXT_MATCHES, cfg, query]
     with lab.db.connect() as conn:
         rows = conn.execute(pgsql.SQL(
-            "WITH q AS (SELECT {} AS q) SELECT node_id, text, metadata_, "
+            "WITH {} SELECT node_id, text, metadata_, "
             # normalisation 1: divide by 1 + log(length), so long chunks do not win by size alone
             "ts_rank_cd(text_search_tsv, q.q, 1) AS score FROM {}, q "
             "WHERE text_search_tsv @@ q.q AND {} ORDER BY score DESC, id LIMIT %s").format(
-            tsq, _table(idx), where), [idx.text_search_config, text, *params, k]).fetchall()
+            ctes, _table(idx), where), [*args, *params, k]).fetchall()
     return [_chunk(r["node_id"], r["text"], r["metadata_"], r["score"]) for r in rows]
 
 

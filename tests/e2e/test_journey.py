@@ -5,15 +5,14 @@ function ``step_<what>(j)`` listed in ``STEPS``. After every step the runner fai
 traceback or generic error on the page and saves a numbered screenshot to tests/e2e/screenshots/.
 
 Done: step_create_corpus, step_upload_files (two small files written to a temporary folder; the
-real worker ingests them), step_ask (one column for RAG for now; the other strategies join it).
+real worker ingests them), step_ask (one column for RAG for now; the other strategies join it),
+step_evaluate (a base + RAG run launched on the page, run by the worker, every results tab drawn).
 
 Steps still to add, in this order, as their pages land (append each to ``STEPS``):
   TODO step_ask (more)     — once fine-tuned models exist: side-by-side answers, one column per
                              strategy, each with latency and a "Sources" expander.
   TODO step_finetune       — Fine-tune: start a small LoRA run (few steps); its progress bar advances
                              (step/total changes between two reads) and the run reaches "Done".
-  TODO step_evaluate       — Evaluate: run or open evaluation results; the headline metrics per strategy
-                             and the plotly charts render (at least one [data-testid="stPlotlyChart"]).
   TODO step_language_again — switch to Español on a results page; chart titles and labels follow.
   TODO step_report         — Report: download the HTML and Markdown report
                              (helpers.download(page, <button key>, tmp_path));
@@ -38,6 +37,7 @@ from tests.e2e.helpers import (
     button,
     click_button,
     click_nav,
+    download,
     fill_number,
     key_selector,
     nav_link,
@@ -227,6 +227,215 @@ def step_ask(j: Journey) -> None:
     expect(page.locator("mark").first).to_be_visible()  # the question's words, marked in a source
 
 
+#: held-out questions about the journey's files, for the evaluation when no earlier step built a set
+JOURNEY_QUESTIONS = [
+    {"question": "How many days do I have to return the Altura 2 tent?",
+     "reference": "You can return it within 45 days of purchase for a full refund.",
+     "reference_contexts": ["The Altura 2 tent can be returned within 45 days of purchase for a "
+                            "full refund."], "part": "held_out"},
+    {"question": "How long does shipping within the peninsula take?",
+     "reference": "Shipping within the peninsula takes three working days.",
+     "reference_contexts": ["Shipping within the peninsula takes three working days."],
+     "part": "held_out"},
+    {"question": "Does Nortera sell bicycles?", "reference": "The documents do not say.",
+     "tags": ["unanswerable"], "part": "held_out"},
+    {"question": "How should I clean the tent?", "reference": "With lukewarm water and mild soap.",
+     "part": "train"},
+]
+EVALUATION_TIMEOUT_MS = 300_000
+
+
+def _journey_question_set(j: Journey) -> None:
+    """The journey corpus's question set: one an earlier step built, else a small one stored
+    through the backend (building sets through the page is the Fine-tune step's job)."""
+    if j.query("SELECT count(*) FROM question_sets s JOIN corpora c ON c.id = s.corpus_id "
+               "WHERE c.name = %s", CORPUS_NAME)[0]:
+        return
+    from backend.finetune.questions import create_set
+    from backend.lab import open_lab
+
+    lab = open_lab({"DATABASE_URL": j.lab.db_url, "LAB_DATA_DIR": str(j.lab.data_dir)})
+    corpus_id = str(j.query("SELECT id FROM corpora WHERE name = %s", CORPUS_NAME)[0])
+    create_set(lab, corpus_id, "Journey questions", JOURNEY_QUESTIONS)
+
+
+def step_evaluate(j: Journey) -> None:
+    """Evaluate: launch a small run (base model + RAG, short answers); the real worker answers
+    and scores it while the job panel shows progress; then the headline per strategy (numbers
+    from the database) and the plotly charts of every tab."""
+    page = j.page
+    _journey_question_set(j)
+    click_nav(page, j.text("nav.evaluate"))
+    expect(page.locator("h1").first).to_have_text(j.text("evaluate.title"))
+    if not page.locator(key_selector("evaluate.launch.submit")).is_visible():
+        page.get_by_text(j.text("evaluate.launch.title"), exact=True).click()
+    fill_number(page, "evaluate.launch.max_new_tokens", 16)
+    j.shot("evaluate-form")
+    click_button(page, "evaluate.launch.submit")
+    run_id, job_id = j.query("SELECT id::text, job_id FROM eval_runs ORDER BY created_at DESC LIMIT 1")
+    headline = page.locator('[data-testid="stMetric"]')
+    expect(headline.first).to_be_visible(timeout=EVALUATION_TIMEOUT_MS)
+    wait_idle(page, timeout_ms=EVALUATION_TIMEOUT_MS)
+    status = j.query("SELECT status FROM jobs WHERE id = %s", job_id)[0]
+    assert status == "succeeded", f"the evaluation job ended {status}"
+    expect(headline).to_have_count(2)  # base model and RAG
+    mean = j.query("SELECT avg(value) FROM eval_scores WHERE run_id = %s AND strategy = 'rag' AND "
+                   "metric = 'semantic_similarity' AND status = 'ok'", run_id)[0]
+    expect(headline.filter(has_text=f"{mean:.2f}")).not_to_have_count(0)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts.first).to_be_visible()
+    expect(page.locator(".js-plotly-plot .bars").first).to_be_attached()  # the plot really drew
+    j.shot("evaluate-results")
+    for tab in ("overview", "tradeoffs", "questions", "h2h", "unanswerable"):
+        page.get_by_role("tab", name=j.text(f"evaluate.tab.{tab}")).click()
+        wait_idle(page)
+        chart = page.locator('[data-testid="stTabPanel"]:visible [data-testid="stPlotlyChart"]').first
+        expect(chart).to_be_visible()
+        chart.scroll_into_view_if_needed()
+        j.shot(f"evaluate-{tab}")
+    page.get_by_role("tab", name=j.text("evaluate.tab.overview")).click()
+
+
+def _report_expectations(j: Journey, run_id: str) -> tuple[list[str], dict[str, float]]:
+    """What the memo must say, computed from the database apart from the page: the words of the
+    paired comparison (a win, or no detectable difference; with two strategies, which one) and
+    each strategy's mean answer similarity."""
+    from backend.evaluate.results import head_to_head
+    from backend.lab import open_lab
+
+    lab = open_lab({"DATABASE_URL": j.lab.db_url, "LAB_DATA_DIR": str(j.lab.data_dir)})
+    keys = [r["key"] for r in lab.db.fetchall(
+        "SELECT key FROM eval_strategies WHERE run_id = %s ORDER BY position", (run_id,))]
+    win = {"en": "beats", "es": "supera"}[j.lang]
+    tie = {"en": "no detectable difference", "es": "no hay diferencia detectable"}[j.lang]
+    words = [win, tie]
+    if len(keys) == 2:
+        words = [win if head_to_head(lab, run_id, keys[0], keys[1]).comparison.significant else tie]
+    means = {r["strategy"]: r["mean"] for r in lab.db.fetchall(
+        "SELECT strategy, avg(value) AS mean FROM eval_scores WHERE run_id = %s AND metric ="
+        " 'semantic_similarity' AND status = 'ok' GROUP BY strategy", (run_id,))}
+    return words, means
+
+
+def step_report(j: Journey) -> None:
+    """Report: the memo of the evaluation just run, with the numbers the database holds; the
+    HTML and Markdown downloads carry the same recommendation; the HTML opens on its own in a new
+    tab without a single network request (the context blocks and records any)."""
+    from backend.evaluate.wording import format_number
+
+    page = j.page
+    click_nav(page, j.text("nav.report"))
+    expect(page.locator("h1").first).to_have_text(j.text("report.title"))
+    memo = page.locator(".lab-memo")
+    expect(memo).to_be_visible()
+    run_id = j.query("SELECT r.id::text FROM eval_runs r WHERE EXISTS (SELECT 1 FROM eval_answers a"
+                     " WHERE a.run_id = r.id) ORDER BY r.created_at DESC LIMIT 1")[0]
+    words, means = _report_expectations(j, run_id)
+    shown = memo.locator(".recommendation").inner_text().strip()
+    assert any(w in shown for w in words), f"none of {words!r} in the recommendation {shown!r}"
+    for mean in means.values():
+        expect(memo).to_contain_text(format_number(mean, j.lang, 2))
+    chart = memo.locator("img.chart")  # the SVG chart as an image (st.html drops inline SVG)
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), "the chart did not draw"
+    j.shot("report-page")
+    with tempfile.TemporaryDirectory(prefix="journey-report-") as folder:
+        html_file = download(page, "report.download.html", Path(folder))
+        markdown_file = download(page, "report.download.md", Path(folder))
+        html = html_file.read_text(encoding="utf-8")
+        markdown = markdown_file.read_text(encoding="utf-8")
+    assert html_file.name.endswith(f"-{j.lang}.html") and run_id[:8] in html_file.name
+    assert shown in html.replace("&#x27;", "'") and f"> **{shown}**" in markdown
+    for mean in means.values():
+        assert format_number(mean, j.lang, 2) in markdown
+    assert "<script" not in html and not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html)
+    assert not re.search(r"https?://", html), "the report references something online"
+    viewer = page.context.new_page()  # same context: any request leaving the file is recorded
+    try:
+        viewer.set_content(html, wait_until="load")
+        expect(viewer.locator(".lab-memo .recommendation")).to_have_text(shown)
+        expect(viewer.locator(".lab-memo svg rect")).to_have_count(len(means))  # one bar each
+        box = viewer.locator(".lab-memo svg").bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 40, box
+    finally:
+        viewer.close()
+
+
+#: a LoRA run of a few steps: the worker loads the model once, then each step takes about a second
+FINETUNE_TIMEOUT_MS = 240_000
+
+
+def step_finetune(j: Journey) -> None:
+    """Fine-tune: generate a tiny question set with the extractive generator (labelled as such),
+    build question-answer training data and see its chat examples, launch a LoRA run of 4 steps
+    (each reported); the real worker trains it while the progress panel and the loss curve
+    update, the run reaches "Done", and the trained model shows its lineage in the registry."""
+    page = j.page
+    click_nav(page, j.text("nav.finetune"))
+    expect(page.locator("h1").first).to_have_text(j.text("finetune.title"))
+    expect(page.locator(f"{key_selector('finetune.corpus')} input")).to_have_value(CORPUS_NAME)
+    # 1. a question set, generated
+    fill_number(page, "finetune.generate.n", 4)
+    click_button(page, "finetune.generate.submit")
+    set_name = j.text("finetune.generate.default_name", corpus=CORPUS_NAME)
+    n_questions, n_held = j.query("SELECT n_questions, n_held_out FROM question_sets WHERE name = %s",
+                                  set_name)
+    assert 2 <= n_questions <= 4 and n_held >= 1, (n_questions, n_held)
+    expect(page.get_by_text(j.text("finetune.set.generated", name=set_name, n=n_questions,
+                                   held_out=n_held))).to_be_visible()
+    expect(page.get_by_text(j.text("finetune.set.extractive_note"))).to_be_visible()
+    j.shot("finetune-question-set")
+    # 2. training data from its train part, previewed as a chat
+    page.get_by_role("tab", name=j.text("finetune.tab.data")).click()
+    wait_idle(page)
+    click_button(page, "finetune.build.submit")
+    ds_name, n_examples = j.query("SELECT name, n_examples FROM training_datasets "
+                                  "ORDER BY id DESC LIMIT 1")
+    assert n_examples == n_questions - n_held, (n_examples, n_questions, n_held)
+    expect(page.get_by_text(j.text("finetune.dataset.built", name=ds_name, n=n_examples))).to_be_visible()
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    expect(panel.locator('[data-testid="stChatMessage"]').first).to_be_visible()
+    expect(panel.get_by_text(j.text("finetune.checks.clean"))).to_be_visible()
+    # 3. a LoRA run: 4 steps of one example, every step reported
+    page.get_by_role("tab", name=j.text("finetune.tab.train")).click()
+    wait_idle(page)
+    expect(page.locator(f"{key_selector('finetune.train.dataset.' + j.lang)} input")).to_have_value(
+        re.compile("^" + re.escape(ds_name)))
+    fill_number(page, "finetune.cfg.max_steps", 4)
+    fill_number(page, "finetune.cfg.batch_size", 1)
+    page.get_by_text(j.text("finetune.group.monitoring"), exact=True).click()
+    fill_number(page, "finetune.cfg.log_every", 1)
+    click_button(page, "finetune.estimate")
+    estimate = page.locator('[data-testid="stMetric"]').filter(has_text=j.text("finetune.estimate.trainable"))
+    expect(estimate).to_be_visible()
+    j.shot("finetune-form")
+    click_button(page, "finetune.launch")
+    job_id = j.query("SELECT id FROM jobs WHERE kind = 'finetune' ORDER BY id DESC LIMIT 1")[0]
+    # the live panel of the run (title, bar, status chip) in the open tab, until the chip says done
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    expect(panel.get_by_text(f"Fine-tune (adapter) on {ds_name}", exact=True)).to_be_visible()
+    expect(panel.get_by_text(j.text("job.status.succeeded"))).to_be_visible(timeout=FINETUNE_TIMEOUT_MS)
+    wait_idle(page)
+    status, result = j.query("SELECT status, result FROM jobs WHERE id = %s", job_id)
+    assert status == "succeeded" and result["steps"] == 4, (status, result)
+    steps = j.query("SELECT count(DISTINCT step) FROM job_events WHERE job_id = %s "
+                    "AND metrics ? 'loss'", job_id)[0]
+    assert steps == 4, f"the run reported {steps} distinct steps with a loss, not 4"
+    expect(panel).to_contain_text(j.text("job.progress", step=4, total=4, unit=j.text("unit.steps")))
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    expect(page.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_attached()
+    j.shot("finetune-run-done")
+    # 4. the registry: the model with its lineage
+    page.get_by_role("tab", name=j.text("finetune.tab.models")).click()
+    wait_idle(page)
+    name = j.query("SELECT name FROM trained_models WHERE job_id = %s", job_id)[0]
+    card = page.locator('[data-testid="stTabPanel"]:visible')
+    expect(card.get_by_text(name).first).to_be_visible()
+    expect(card).to_contain_text(j.text("finetune.method.adapter"))
+    expect(card).to_contain_text("max_steps = 4")
+    expect(button(page, f"finetune.model.download.{result['model_id']}")).to_be_visible()
+
+
 STEPS: list[Callable[[Journey], None]] = [
     step_home,
     step_spanish,
@@ -234,6 +443,9 @@ STEPS: list[Callable[[Journey], None]] = [
     step_create_corpus,
     step_upload_files,
     step_ask,
+    step_evaluate,
+    step_report,
+    step_finetune,
 ]
 
 
