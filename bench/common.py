@@ -160,12 +160,25 @@ def _passages(sents: list[str], max_words: int = 120) -> list[str]:
     return out
 
 
+#: longest retrieval-benchmark text, in characters (about 100 MiniLM word pieces)
+MAX_TEXT_CHARS = 450
+
+
+def _word_windows(text: str, width: int = 20, stride: int = 10) -> list[str]:
+    words = text.split()
+    return [" ".join(words[i:i + width]) for i in range(0, max(1, len(words) - width + 1), stride)]
+
+
 def retrieval_texts(data: Path, n: int, *, seed: int = 0) -> list[str]:
     """``n`` distinct real texts from the shared data, in a seeded random order (so any prefix is
-    a sample of every source): passages of up to 120 words, single sentences, then windows of two,
-    three and four consecutive sentences, cut from the PubMedQA abstracts, the XQuAD (English)
-    paragraphs, the COVID-QA articles, the CDC FAQ answers and the outdoor manuals. Exits with a
-    message if the data cannot give ``n``."""
+    a sample of every source).
+
+    Every passage (consecutive sentences up to 120 words), single sentence and window of two to
+    four consecutive sentences of the PubMedQA abstracts, XQuAD (English) paragraphs, COVID-QA
+    articles, CDC FAQ answers and outdoor manuals that is at most ``MAX_TEXT_CHARS`` long; then, to
+    reach ``n``, 20-word windows (the token splitter's kind of chunk) drawn at random from the same
+    documents. Exits with a message if the data cannot give ``n``.
+    """
     docs: list[str] = []
     docs += [" ".join(entry["CONTEXTS"]) for entry in pubmedqa(data).values()]
     docs += [p["context"] for p in squad(data / "xquad_es_en" / "xquad.en.json")]
@@ -179,12 +192,18 @@ def retrieval_texts(data: Path, n: int, *, seed: int = 0) -> list[str]:
     for width in (1, 2, 3, 4):
         for sents in split:
             units += [" ".join(sents[i:i + width]) for i in range(0, max(0, len(sents) - width + 1))]
-    unique = list(dict.fromkeys(u for u in units if 20 <= len(u) <= 1500))
-    if len(unique) < n:
-        print(f"SKIPPED: the shared data gives only {len(unique)} distinct texts, fewer than {n}.")
+    chosen = list(dict.fromkeys(u for u in units if 20 <= len(u) <= MAX_TEXT_CHARS))
+    if len(chosen) < n:
+        taken = set(chosen)
+        extra = [w for w in dict.fromkeys(w for d in docs for w in _word_windows(_SPACE.sub(" ", d)))
+                 if w not in taken and 20 <= len(w) <= MAX_TEXT_CHARS]
+        random.Random(seed).shuffle(extra)
+        chosen += extra[:n - len(chosen)]
+    if len(chosen) < n:
+        print(f"SKIPPED: the shared data gives only {len(chosen)} distinct texts, fewer than {n}.")
         raise SystemExit(0)
-    random.Random(seed).shuffle(unique)
-    return unique[:n]
+    random.Random(seed).shuffle(chosen)
+    return chosen[:n]
 
 
 def retrieval_questions(data: Path, n: int, *, seed: int = 0) -> list[str]:
@@ -212,7 +231,7 @@ def fingerprint(texts: Sequence[str]) -> str:
 
 
 def cached_vectors(label: str, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray], *,
-                   slice_size: int = 2048, log: Callable[[str], None] = print) -> np.ndarray:
+                   slice_size: int = 1024, log: Callable[[str], None] = print) -> np.ndarray:
     """Vectors of ``texts`` (float32, one row per text, in order), computed once and kept in
     ``bench/.cache/<label>-<fingerprint of the texts>.npy``.
 

@@ -14,7 +14,8 @@ questions (the 22 of the demo's held-out part and 28 of its train part, language
 a LoRA adapter trained briefly on the other 24 question-answer pairs (``--steps``). Their build
 times are printed, not part of the targets. Torch uses the worker's thread count, as a job would.
 
-Run: ``.venv/bin/python bench/eval_bench.py`` (``--retrain`` trains the adapter again).
+Run: ``.venv/bin/python bench/eval_bench.py`` (``--retrain`` trains the adapter again; ``--only run``
+or ``--only batching`` measures one part).
 """
 
 from __future__ import annotations
@@ -31,22 +32,24 @@ CORPUS = "Eval bench · Nortera"
 SET = "Eval bench · 50 held out"
 MODEL = "Eval bench LoRA"
 N_EVAL = 50
-N_BATCHING = 8  # one batch per strategy
 
 
 def demo_corpus(lab) -> tuple[str, float | None]:
     """The demo corpus (ingested once); returns its id and the ingestion seconds (None: reused)."""
+    import hashlib
+
     from backend.corpus import store
     from backend.corpus.ingest import ingest
-    from backend.demo.build import DEMO_LANGUAGE
-    from backend.demo.loader import missing_files
+    from backend.demo.build import DEMO_LANGUAGE, demo_files
     from backend.errors import NotFound
 
     try:
         corpus = store.get_corpus(lab, CORPUS)
     except NotFound:
         corpus = store.create_corpus(lab, CORPUS, DEMO_LANGUAGE)
-    files = missing_files(lab, corpus.id)
+    present = {(r["name"], r["sha256"]) for r in lab.db.fetchall(
+        "SELECT name, sha256 FROM documents WHERE corpus_id = %s AND status = 'ready'", (corpus.id,))}
+    files = [f for f in demo_files(1) if (f.name, hashlib.sha256(f.data).hexdigest()) not in present]
     if not files:
         return corpus.id, None
     began = time.perf_counter()
@@ -56,10 +59,22 @@ def demo_corpus(lab) -> tuple[str, float | None]:
     return corpus.id, time.perf_counter() - began
 
 
+def _alternate(questions: list[dict], n: int) -> list[dict]:
+    """The first ``n`` questions, taking the languages in turn (file order within each)."""
+    queues: dict[str, list[dict]] = {}
+    for q in questions:
+        queues.setdefault(q["language"], []).append(q)
+    out: list[dict] = []
+    while len(out) < n and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(out) < n:
+                out.append(queue.pop(0))
+    return out
+
+
 def question_set(lab, corpus_id: str) -> int:
     """50 demo questions held out, the other 24 for training (stored once)."""
     from backend.demo.build import demo_questions
-    from backend.demo.plan import _alternate
     from backend.finetune.questions import create_set
 
     row = lab.db.fetchone("SELECT id FROM question_sets WHERE corpus_id = %s AND name = %s",
@@ -104,7 +119,7 @@ def _timed(fn):
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def batching(lab, corpus_id: str, set_id: int, model_id: int) -> bool:
+def batching(lab, corpus_id: str, set_id: int, model_id: int, batch_size: int) -> bool:
     """Each of the four strategies answers the same questions one at a time, then in one batch
     (interleaved, so a change in the machine's load hits both alike)."""
     from dataclasses import replace
@@ -116,7 +131,7 @@ def batching(lab, corpus_id: str, set_id: int, model_id: int) -> bool:
     plan = DemoPlan()
     _, rows = load_questions(lab, set_id, "held_out")
     questions = [{"question": r["question"], "language": r["language"]}
-                 for r in rows[:N_BATCHING]]
+                 for r in rows[:batch_size]]  # one batch per strategy
     totals = {"one": [0.0, 0.0], "batched": [0.0, 0.0]}
     same = 0
     for cfg in plan.strategies(model_id):
@@ -124,17 +139,25 @@ def batching(lab, corpus_id: str, set_id: int, model_id: int) -> bool:
         answer_batch(lab, cfg, questions[:2], batch_size=2)  # load the model, warm the caches
         one_wall, one_cpu, one = _timed(lambda: answer_batch(lab, cfg, questions, batch_size=1))
         many_wall, many_cpu, many = _timed(lambda: answer_batch(
-            lab, cfg, questions, batch_size=plan.eval_batch_size))
+            lab, cfg, questions, batch_size=batch_size))
         for key, (w, c) in (("one", (one_wall, one_cpu)), ("batched", (many_wall, many_cpu))):
             totals[key][0] += w
             totals[key][1] += c
         same += sum(a.text == b.text for a, b in zip(one, many))
         prompt = sum(a.tokens_in for a in many) / len(many)
-        common.info(f"{cfg.label}: one at a time / batches of {plan.eval_batch_size}",
+        common.info(f"{cfg.label}: one at a time / a batch of {batch_size}",
                     f"{one_wall:6.1f} s / {many_wall:5.1f} s wall = {one_wall / many_wall:.2f}x; "
                     f"CPU {one_cpu:.1f} / {many_cpu:.1f} s = {one_cpu / many_cpu:.2f}x "
                     f"(prompts {prompt:.0f} tokens)")
-    n = N_BATCHING * 4
+        if cfg.retrieves:
+            # Reading a prompt is already a large matrix product, as fast one by one as in a
+            # batch: the time to read the prompts (1 new token each) bounds what batching can win.
+            read = replace(cfg, generation={**cfg.generation, "max_new_tokens": 1})
+            _, read_cpu, _ = _timed(lambda: answer_batch(lab, read, questions, batch_size=1))
+            common.info(f"{cfg.label}: reading the prompts alone (1 token each)",
+                        f"CPU {read_cpu:.1f} s = {read_cpu / one_cpu:.0%} of one at a time: no "
+                        f"batching can exceed {one_cpu / read_cpu:.2f}x here")
+    n = len(questions) * 4
     (one_wall, one_cpu), (many_wall, many_cpu) = totals["one"], totals["batched"]
     common.info(f"all four, {n} answers each way", f"{n / one_wall:.2f} vs {n / many_wall:.2f} "
                 f"answers/s wall; CPU {one_cpu:.1f} vs {many_cpu:.1f} s")
@@ -186,6 +209,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="LoRA optimiser steps (default 30)")
     parser.add_argument("--retrain", action="store_true", help="train the adapter again")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="batch size of the batching comparison (default: the run's, 8)")
+    parser.add_argument("--only", choices=("run", "batching"), default=None,
+                        help="measure only the 50 x 4 run, or only batching")
     args = parser.parse_args()
     common.header("Evaluation benchmark")
     lab = common.open_bench_lab()
@@ -202,8 +229,14 @@ def main() -> int:
     common.info("LoRA adapter", f"model {model_id}, " + (
         "reused" if train_s is None else f"trained in {train_s:.1f} s ({args.steps} steps)"))
     print(f"  load average before: {os.getloadavg()}")
-    ok = full_run(lab, set_id, model_id)
-    ok = batching(lab, corpus_id, set_id, model_id) and ok
+    ok = True
+    if args.only in (None, "run"):
+        ok = full_run(lab, set_id, model_id) and ok
+    if args.only in (None, "batching"):
+        from backend.demo.plan import DemoPlan
+
+        ok = batching(lab, corpus_id, set_id, model_id,
+                      args.batch_size or DemoPlan().eval_batch_size) and ok
     print(f"  load average after:  {os.getloadavg()}")
     return 0 if ok else 1
 

@@ -1,11 +1,12 @@
 """Retrieval benchmark: latency and recall of the lab's search at 10,000 and 100,000 chunks.
 
-The chunks are real text: passages, sentences and short sentence windows cut from every set in
-``../shared/data`` (see ``common.retrieval_texts``), embedded once with the lab's own MiniLM (bf16)
-and cached under ``bench/.cache`` (the first run embeds 100,000 texts: about 15-30 minutes on two
-cores; later runs load the ``.npy``). They are loaded into a corpus index table made by the lab
-itself (``store.create_corpus``: same layout, HNSW cosine index, full-text column) with COPY, the
-indexes rebuilt afterwards as a bulk build, and kept between runs (``--reload`` to rebuild).
+The chunks are real text: passages, sentences and sentence windows of up to 450 characters, then
+20-word windows, cut from every set in ``../shared/data`` (see ``common.retrieval_texts``),
+embedded once with the lab's own MiniLM (bf16) and cached under ``bench/.cache`` (the first run
+embeds 100,000 texts: 20-60 minutes on two busy cores, resumable; later runs load the ``.npy``).
+They are loaded into a corpus index table made by the lab itself (``store.create_corpus``: same
+layout, HNSW cosine index, full-text column) with COPY, the indexes rebuilt afterwards as a bulk
+build, and kept between runs (``--reload`` to rebuild).
 
 Queries are real questions (PubMedQA, XQuAD English, COVID-QA), searched through the lab's public
 ``backend.rag.retrieval.retrieve`` with k=10. Each question's vector is computed first and timed on
@@ -18,7 +19,6 @@ Run: ``.venv/bin/python bench/retrieval_bench.py`` (``--sizes 10000`` for the sm
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import uuid
 
@@ -98,7 +98,7 @@ def _copy_chunks(lab, corpus, texts: list[str], vectors: np.ndarray) -> None:
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)})
                 meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=False)
                 copy.write_row((node.node_id, text, Jsonb(meta),
-                                "[" + ",".join(f"{x:.8g}" for x in vectors[i]) + "]"))
+                                "[" + ",".join(map(repr, vectors[i].tolist())) + "]"))
     with lab.db.connect() as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
         for row in indexes:
@@ -126,9 +126,9 @@ def timed_searches(lab, corpus, questions: list[str], qvecs: np.ndarray, mode: s
     question's vector precomputed: the embedding is measured apart."""
     from backend.rag import retrieval
 
-    vectors = dict(zip(questions, qvecs.tolist()))
+    vectors = dict(zip((q.strip() for q in questions), qvecs.tolist()))  # retrieve() strips
     real = retrieval._query_vector
-    retrieval._query_vector = lambda lab, corpus, idx, query: vectors[query]
+    retrieval._query_vector = lambda lab, corpus, idx, query: vectors[query.strip()]
     try:
         for q in questions[:20]:  # warm the caches (index pages, stores, connections)
             retrieval.retrieve(lab, corpus.id, q, mode=mode, k=K)

@@ -10,16 +10,47 @@ from backend.evaluate import results, runner
 from backend.finetune import questions, registry
 from backend.jobs.store import ACTIVE
 from ui.errors import guard
-from ui.evaluate_detail import head_to_head_tab, per_question_tab
+from ui.evaluate_detail import QUESTION_KEY, head_to_head_tab, per_question_tab
 from ui.evaluate_launch import launch_form, show_flash
 from ui.evaluate_results import (View, cached_summary, headline_row, overview_tab, tradeoffs_tab,
                                  unanswerable_tab)
-from ui.evaluate_runs import actions, compare_tab, resume_button, run_facts, run_picker
-from ui.i18n import t
+from ui.evaluate_runs import (COMPARE_KEY, actions, compare_tab, resume_button, run_facts,
+                              run_picker)
+from ui.i18n import current_language, t
 from ui.jobs import job_progress
 from ui.state import lab_or_none
 
 TABS = ("overview", "tradeoffs", "questions", "h2h", "unanswerable", "compare")
+TAB_KEY = "evaluate.tab"  #: the open results tab (its name in TABS), kept across languages
+#: choices made in a tab, kept while another tab is open (Streamlit forgets the value of a widget
+#: that a run does not draw, and only the open tab is drawn)
+KEPT_KEYS = (QUESTION_KEY, COMPARE_KEY)
+
+
+def results_tabs(view: View, lab, runs) -> None:
+    """The result tabs; only the open one is computed and drawn (eight charts in all would cost
+    the first render seconds: bench/pages_bench.py). A click on a tab reruns the page."""
+    for key in KEPT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    labels = [t(f"evaluate.tab.{name}") for name in TABS]
+    # one tab bar per language (its labels are its options); a new one opens on the tab that was
+    # open, set through session state: a changing ``default`` would make it another widget
+    key = f"{TAB_KEY}.{current_language()}"
+    if st.session_state.get(key) not in labels:
+        wanted = st.session_state.get(TAB_KEY)
+        st.session_state[key] = labels[TABS.index(wanted)] if wanted in TABS else labels[0]
+    tabs = st.tabs(labels, key=key, on_change="rerun")
+    draw = {"overview": lambda: overview_tab(view), "tradeoffs": lambda: tradeoffs_tab(view),
+            "questions": lambda: per_question_tab(lab, view),
+            "h2h": lambda: head_to_head_tab(lab, view),
+            "unanswerable": lambda: unanswerable_tab(view),
+            "compare": lambda: compare_tab(lab, view, runs)}
+    for name, tab in zip(TABS, tabs):
+        if tab.open:
+            st.session_state[TAB_KEY] = name
+            with tab:
+                draw[name]()
 
 
 def run_results(lab, runs) -> None:
@@ -47,19 +78,7 @@ def run_results(lab, runs) -> None:
         return
     view = View.of(cached_summary(run.id, (done["answered"], done["scored"], run.job_id, status)))
     headline_row(view)
-    tabs = st.tabs([t(f"evaluate.tab.{name}") for name in TABS])
-    with tabs[0]:
-        overview_tab(view)
-    with tabs[1]:
-        tradeoffs_tab(view)
-    with tabs[2]:
-        per_question_tab(lab, view)
-    with tabs[3]:
-        head_to_head_tab(lab, view)
-    with tabs[4]:
-        unanswerable_tab(view)
-    with tabs[5]:
-        compare_tab(lab, view, runs)
+    results_tabs(view, lab, runs)
 
 
 with guard():

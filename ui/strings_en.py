@@ -338,8 +338,6 @@ STRINGS: dict[str, str] = {
 
     # --- ask ---------------------------------------------------------------------------------------
     "ask.title": "Ask",
-    "ask.intro": "Ask a question about a corpus. RAG finds the passages that match and the model "
-                 "answers from them, citing them as [1], [2]…",
     "ask.open_corpora": "Open Corpora",
     "ask.no_documents": "“{name}” has no documents yet: upload some on Corpora first.",
     "ask.question": "Question",
@@ -355,28 +353,23 @@ STRINGS: dict[str, str] = {
     "ask.k_help": "How many of the best-matching chunks go into the prompt. More gives more "
                   "context and slower answers.",
     "ask.max_new_tokens": "Longest answer (tokens)",
-    "ask.max_new_tokens_help": "The model stops after this many tokens (about ¾ of a word each).",
     "ask.temperature": "Temperature",
     "ask.temperature_help": "0 always gives the same, most likely answer. Higher values give more "
                             "varied answers.",
     "ask.submit": "Ask",
     "ask.type_question": "Type a question first.",
     "ask.searching": "Searching the corpus…",
-    "ask.more_strategies": "Fine-tuned and hybrid answers will appear here, side by side, once a "
-                           "fine-tuned model exists.",
     "ask.empty_answer": "The model gave no answer.",
     "ask.cites": "Cites {sources}",
     "ask.no_citation": "The answer cites no source.",
     "ask.seconds": "{s} s",
     "ask.metric.latency": "Latency",
-    "ask.metric.latency_help": "Time to generate the answer, after the search.",
     "ask.metric.tokens_in": "Prompt tokens",
     "ask.metric.tokens_in_help": "Tokens the model read: instructions, sources and question.",
     "ask.metric.tokens_out": "Answer tokens",
     "ask.metric.tokens_out_help": "Tokens the model wrote.",
     "ask.made.model": "Model: {model}",
     "ask.made.tokens": "at most {n} tokens",
-    "ask.made.mode": "search: {mode}",
     "ask.sources": "Sources ({n})",
     "ask.no_sources": "No passage matched the question; the model answered without sources.",
     "ask.score.vector": "Score: similarity of meaning between the question and the passage "

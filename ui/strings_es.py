@@ -411,8 +411,6 @@ STRINGS: dict[str, str] = {
 
     # --- preguntar ---------------------------------------------------------------------------------
     "ask.title": "Preguntar",
-    "ask.intro": "Haz una pregunta sobre un corpus. RAG busca los pasajes que encajan y el modelo "
-                 "responde a partir de ellos, citándolos como [1], [2]…",
     "ask.open_corpora": "Abrir Corpus",
     "ask.no_documents": "«{name}» aún no tiene documentos: sube algunos en Corpus antes.",
     "ask.question": "Pregunta",
@@ -429,29 +427,23 @@ STRINGS: dict[str, str] = {
     "ask.k_help": "Cuántos de los fragmentos que mejor encajan van en la instrucción. Más da más "
                   "contexto y respuestas más lentas.",
     "ask.max_new_tokens": "Respuesta más larga (tokens)",
-    "ask.max_new_tokens_help": "El modelo se detiene tras este número de tokens (unos ¾ de "
-                               "palabra cada uno).",
     "ask.temperature": "Temperatura",
     "ask.temperature_help": "0 da siempre la misma respuesta, la más probable. Valores más altos "
                             "dan respuestas más variadas.",
     "ask.submit": "Preguntar",
     "ask.type_question": "Escribe antes una pregunta.",
     "ask.searching": "Buscando en el corpus…",
-    "ask.more_strategies": "Las respuestas con ajuste fino e híbridas aparecerán aquí, una al lado "
-                           "de otra, cuando exista un modelo ajustado.",
     "ask.empty_answer": "El modelo no dio ninguna respuesta.",
     "ask.cites": "Cita {sources}",
     "ask.no_citation": "La respuesta no cita ninguna fuente.",
     "ask.seconds": "{s} s",
     "ask.metric.latency": "Latencia",
-    "ask.metric.latency_help": "Tiempo en generar la respuesta, después de la búsqueda.",
     "ask.metric.tokens_in": "Tokens de entrada",
     "ask.metric.tokens_in_help": "Tokens que leyó el modelo: instrucciones, fuentes y pregunta.",
     "ask.metric.tokens_out": "Tokens de respuesta",
     "ask.metric.tokens_out_help": "Tokens que escribió el modelo.",
     "ask.made.model": "Modelo: {model}",
     "ask.made.tokens": "como mucho {n} tokens",
-    "ask.made.mode": "búsqueda: {mode}",
     "ask.sources": "Fuentes ({n})",
     "ask.no_sources": "Ningún pasaje encajó con la pregunta; el modelo respondió sin fuentes.",
     "ask.score.vector": "Puntuación: parecido de significado entre la pregunta y el pasaje "

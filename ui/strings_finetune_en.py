@@ -201,6 +201,7 @@ STRINGS = {
     "finetune.field.checkpoint_every": "Checkpoint every (steps)",
     "finetune.field.precision": "Precision",
     "finetune.field.seed": "Seed",
+    "finetune.field.gradient_checkpointing": "Gradient checkpointing",
     "finetune.guard.found": "Personal or sensitive data in {examples} training example(s): "
                             "{kinds}. A model cannot forget what it was trained on. Choose below "
                             "what to do; the choice is recorded with the model.",

@@ -199,6 +199,7 @@ STRINGS = {
     "finetune.field.checkpoint_every": "Punto de control cada (pasos)",
     "finetune.field.precision": "Precisión numérica",
     "finetune.field.seed": "Semilla",
+    "finetune.field.gradient_checkpointing": "Recálculo de activaciones (gradient checkpointing)",
     "finetune.help.method": "Qué se entrena. full: todos los pesos del modelo. partial: solo las "
                             "capas superiores del decodificador (y, si se quiere, la capa de "
                             "salida); el resto queda congelado. adapter: pequeñas matrices nuevas "
@@ -214,7 +215,16 @@ STRINGS = {
     "finetune.help.lora_alpha": "adapter: escala de LoRA (la actualización se multiplica por "
                                 "alfa / r). Suele ser 2 × r.",
     "finetune.help.lora_dropout": "adapter: dropout en la entrada de LoRA durante el "
-                                  "entrenamiento.",
+                                  "entrenamiento. Desactivado por defecto: en una CPU hacía cada "
+                                  "paso un 20% más lento (una copia de la entrada de cada capa) y "
+                                  "las ejecuciones cortas de pocas épocas apenas sobreajustan; "
+                                  "prueba 0,05-0,1 en ejecuciones largas con pocos datos.",
+    "finetune.help.gradient_checkpointing": "Guarda solo la entrada de cada capa en la pasada "
+                                            "hacia delante y recalcula el resto en la pasada hacia "
+                                            "atrás: cerca de la mitad de memoria por una quinta "
+                                            "parte más de tiempo (LoRA, lotes de 4 x 170 tokens: "
+                                            "1,1 GB en lugar de 1,9 GB, 2,5 s en lugar de 1,9 s de "
+                                            "CPU por paso).",
     "finetune.help.target_modules": "adapter: las capas lineales que reciben matrices LoRA, por "
                                     "nombre (atención: q_proj, k_proj, v_proj, o_proj; MLP: "
                                     "gate_proj, up_proj, down_proj).",

@@ -195,6 +195,20 @@ class _Fitter:
         return out
 
 
+def _remembered(count_tokens: CountTokens) -> CountTokens:
+    """``count_tokens`` that tokenizes each distinct text once. Tokenizing is most of chunking's
+    cost, and every piece is measured twice (re-fit, then its ``token_count``); the memory lasts one
+    document."""
+    known: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        n = known.get(text)
+        if n is None:
+            n = known[text] = count_tokens(text)
+        return n
+    return count
+
+
 def chunk_document(doc: ParsedDocument, cfg: ChunkingConfig, count_tokens: CountTokens) -> list[Chunk]:
     """The chunks of ``doc`` in order, none over ``cfg.chunk_size`` tokens by ``count_tokens``.
 
@@ -209,6 +223,7 @@ def chunk_document(doc: ParsedDocument, cfg: ChunkingConfig, count_tokens: Count
         # Otherwise the splitter would charge the special tokens once per sentence or word it adds.
         raw_count = count_tokens
         count_tokens = lambda text: raw_count(text) - overhead  # noqa: E731
+    count_tokens = _remembered(count_tokens)
     fit = _Fitter(cfg, count_tokens)
     chunks: list[Chunk] = []
     for section in doc.sections:

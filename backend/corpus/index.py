@@ -22,10 +22,11 @@ Each chunk is a LlamaIndex ``TextNode`` whose ``ref_doc_id`` (also stored as ``d
 its metadata holds ``document_name``, ``page``, ``section``, ``position``, ``kind``, ``tokens`` and
 the sensitive-data ``findings`` counts of the chunk.
 
-Visibility: a document's chunks are inserted while its row says ``ingesting``; retrieval excludes
-documents that are not ``ready``; the row flips to ``ready`` (and an older version's row and chunks
-are deleted) in one transaction at the end. On failure its chunks are deleted by document id, so
-nothing of a failed document stays behind.
+Visibility: a document's row says ``ingesting`` while its chunks are embedded, and retrieval
+excludes documents that are not ``ready``; its chunks are inserted (ingestion writes the rows
+``PGVectorStore.add`` would, with one COPY: ``backend.corpus.pipeline``) in the same transaction
+that flips the row to ``ready`` and deletes an older version's row and chunks. On failure its
+chunks are deleted by document id, so nothing of a failed document stays behind.
 
 SQLAlchemy needs its own URL form of our psycopg URL (the embedded database is reached through a
 unix socket: ``postgresql://postgres:@/lab?host=/path``, or ``user=... host=/path`` conninfo);

@@ -6,14 +6,20 @@ Promises:
  - a document is stored once per corpus, keyed by its content hash: the same file again adds
    nothing; a changed file with the same name replaces that document (its old chunks go); every
    change bumps the corpus version;
- - stage and swap: a document's chunks are inserted while its row says ``ingesting`` (retrieval
-   does not see them); one transaction then marks it ``ready``, deletes the version it replaces and
-   bumps the corpus version. A document that fails has its chunks deleted by its id and its row
-   removed: nothing of it stays visible. A cancelled job keeps the documents it finished;
+ - stage and swap: a document's row is inserted as ``ingesting`` (retrieval does not see it) before
+   its chunks are embedded; one transaction then inserts its chunks, marks it ``ready``, deletes the
+   version it replaces and bumps the corpus version. A document that fails has its row (and any
+   chunk of it) removed: nothing of it stays visible, and the other documents go on. A cancelled
+   job keeps the documents it finished;
  - ingestions (and builds) of one corpus run one at a time (a Postgres advisory lock), so a crash
    leftover (an ``ingesting`` row) can be cleaned up safely by the next run;
  - every document is scanned for sensitive data (counts per kind stored) and the outcome of every
    uploaded file (ok, or the message saying what is wrong) is stored for the Corpora page.
+
+For speed, documents travel in waves (``backend.corpus.pipeline``): the chunks of several
+documents are embedded together and stored with one COPY, by a writer thread while the next wave
+is embedded. A document that might duplicate or replace one still on its way waits for it, so the
+outcomes are those of ingesting the documents one at a time, in upload order.
 """
 
 from __future__ import annotations
@@ -21,22 +27,22 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from contextlib import contextmanager
+from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from psycopg.types.json import Jsonb
 
 from backend.corpus import index as vindex
-from backend.corpus import store
-from backend.errors import JobCancelled, LabError
+from backend.corpus import pipeline, store
+from backend.corpus.build import build_index, build_index_job, rebuild_index  # noqa: F401 - their home was here
+from backend.corpus.pipeline import Pending, Target, corpus_lock, error_message, ignore_batch, targets
 from backend.jobs.registry import handler
 
 if TYPE_CHECKING:
     from backend.lab import Lab
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 32
 Progress = Callable[..., None]
 
 
@@ -84,46 +90,6 @@ class IngestReport:
         return out
 
 
-@dataclass
-class _Target:
-    """One index a document is written to, with what writing to it needs."""
-
-    info: store.IndexInfo
-    embed: Any
-    cfg: Any
-    count_tokens: Callable[[str], int]
-    vectors: Any
-
-
-def _targets(lab: "Lab", corpus: store.Corpus, indexes: list[store.IndexInfo]) -> list[_Target]:
-    from backend.corpus.chunking import ChunkingConfig
-    from backend.models.embeddings import get_embedding, get_tokenizer_for_embedding
-
-    out = []
-    for idx in indexes:
-        tok = get_tokenizer_for_embedding(idx.embed_spec, lab.settings)
-        special = tok.count("")  # the chunker counts word pieces without [CLS]/[SEP], <s>/</s>
-        out.append(_Target(idx, get_embedding(lab.settings, idx.embed_spec, language=corpus.language),
-                           ChunkingConfig(**idx.chunking), lambda text, c=tok.count, s=special: c(text) - s,
-                           vindex.vector_store(lab.db.url, idx.table_name, idx.dim,
-                                               idx.text_search_config)))
-    return out
-
-
-@contextmanager
-def corpus_lock(lab: "Lab", corpus_id: str, check_cancelled: Callable[[], None]) -> Iterator[None]:
-    """Hold the corpus's advisory lock (own connection: a session lock must not go back to the
-    pool) while the block runs; waits, checking for cancellation, while another job holds it."""
-    import psycopg
-
-    with psycopg.connect(lab.db.url, autocommit=True) as conn:
-        while not conn.execute("SELECT pg_try_advisory_lock(7310003, hashtext(%s))",
-                               (str(corpus_id),)).fetchone()[0]:
-            check_cancelled()
-            time.sleep(0.5)
-        yield  # closing the connection releases the lock, even after a crash
-
-
 def _clean_leftovers(lab: "Lab", corpus_id: str) -> None:
     """Remove what a crashed run left (rows still ``ingesting`` and their chunks)."""
     with lab.db.connect() as conn:
@@ -132,33 +98,6 @@ def _clean_leftovers(lab: "Lab", corpus_id: str) -> None:
         for doc_id in store.not_ready_document_ids(conn, corpus_id):
             vindex.delete_document_chunks(conn, tables, doc_id)
             conn.execute("DELETE FROM documents WHERE id = %s", (doc_id,))
-
-
-def _embed_into(target: _Target, doc: Any, doc_id: str, check_cancelled: Callable[[], None],
-                on_batch: Callable[[int, float], None]) -> int:
-    """Chunk ``doc`` for one index, embed the chunks in batches and add them; returns the count."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-    from backend.corpus.chunking import chunk_document
-    from backend.corpus.sensitive import counts, scan
-
-    chunks = chunk_document(doc, target.cfg, target.count_tokens)
-    for start in range(0, len(chunks), EMBED_BATCH):
-        check_cancelled()
-        batch = chunks[start:start + EMBED_BATCH]
-        began = time.perf_counter()
-        vectors = target.embed.get_text_embedding_batch([c.text for c in batch])
-        seconds = time.perf_counter() - began
-        nodes = [TextNode(
-            id_=str(uuid.uuid4()), text=c.text, embedding=list(v),
-            metadata={"document_id": doc_id, "document_name": doc.name, "page": c.page,
-                      "section": c.section, "position": c.position, "kind": doc.kind,
-                      "tokens": c.token_count, "findings": counts(scan(c.text))},
-            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)})
-            for c, v in zip(batch, vectors)]
-        target.vectors.add(nodes)
-        on_batch(len(batch), seconds)
-    return len(chunks)
 
 
 def _document_findings(doc: Any) -> dict[str, int]:
@@ -178,7 +117,9 @@ def ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *,
     """Ingest uploaded ``files`` (name, bytes) into a corpus; returns what happened per file.
 
     Bad files do not stop the others: each gets its message in the report (and in
-    ``ingestion_files``). ``progress(step, total, message=, unit=, metrics=)`` is called per file.
+    ``ingestion_files``, in upload order). ``progress(step, total, message=, unit=, metrics=)`` is
+    called as files finish. ``check_cancelled`` is called between embedding calls; what it raises
+    stops the ingestion, keeping the documents already stored.
     """
     from backend.corpus.readers import UploadLimits, parse_upload
 
@@ -193,42 +134,26 @@ def ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *,
         _clean_leftovers(lab, corpus.id)
         with lab.db.connect() as conn:
             live = set(store.live_tables(conn, corpus.id))
-        targets = _targets(lab, corpus, [i for i in store.list_indexes(lab, corpus.id)
-                                         if i.table_name in live])
+        writes = targets(lab, corpus, [i for i in store.list_indexes(lab, corpus.id)
+                                       if i.table_name in live])
         parsed = []
         for i, (name, data) in enumerate(files, start=1):
             check()
             report_progress(0, None, message=f"reading file {i}/{len(files)}", unit="files")
             parsed.extend(parse_upload(name, data, limits, text_column=text_column))
-        total = len(parsed)
-        report_progress(0, total, message=f"{total} file(s) to ingest", unit="files")
-        seen: set[str] = set()
-
-        def on_batch(n: int, seconds: float) -> None:
-            report.chunks += n
-            report.embed_seconds += seconds
-
-        for done, result in enumerate(parsed, start=1):
-            outcome = FileOutcome(result.name, result.ok, result.error or "")
-            report.files.append(outcome)
-            if result.ok:
-                for doc in result.documents:
-                    outcome.documents.append(_ingest_document(lab, corpus, targets, doc, seen,
-                                                              check, on_batch))
-                failed = [d for d in outcome.documents if d.outcome == "failed"]
-                if failed:
-                    outcome.ok = False
-                    outcome.message = "; ".join(f"{d.name}: {d.error}" for d in failed)
-                elif not outcome.documents:
-                    outcome.message = "The file holds no documents."
-                else:
-                    outcome.message = _summary(outcome.documents) + (
-                        " " + " ".join(result.warnings) if getattr(result, "warnings", None) else "")
-            record_file_result(lab, batch_id, corpus.id, job_id, outcome)
-            report_progress(done, total, message=f"{done}/{total} files · {report.chunks} chunks · "
-                            f"{report.embeddings_per_s:.1f} embeddings/s", unit="files",
-                            metrics={"chunks": report.chunks,
-                                     "embeddings_per_s": round(report.embeddings_per_s, 2)})
+        report_progress(0, len(parsed), message=f"{len(parsed)} file(s) to ingest", unit="files")
+        run = _Ingestion(lab, corpus, writes, report, check, report_progress, job_id, len(parsed))
+        try:
+            for result in parsed:
+                outcome = FileOutcome(result.name, result.ok, result.error or "")
+                report.files.append(outcome)
+                run.add_file(outcome, result)
+            run.finish()
+        except BaseException:
+            run.abort()
+            raise
+        finally:
+            run.close()
     report.version = store.get_corpus(lab, corpus.id).version
     report.seconds = time.perf_counter() - began
     return report
@@ -246,53 +171,242 @@ def _summary(docs: list[DocumentOutcome]) -> str:
             + (": " + "; ".join(notes) if notes else "") + ".")
 
 
-def _ingest_document(lab: "Lab", corpus: store.Corpus, targets: list[_Target], doc: Any,
-                     seen: set[str], check: Callable[[], None], on_batch) -> DocumentOutcome:
-    with lab.db.connect() as conn:
-        same = conn.execute("SELECT id::text, name FROM documents WHERE corpus_id = %s AND "
-                            "sha256 = %s AND status = 'ready'", (corpus.id, doc.sha256)).fetchone()
-        if same or doc.sha256 in seen:
+@dataclass
+class _FileEntry:
+    """An uploaded file whose documents are on their way: an outcome, or a ``Pending``, each."""
+
+    outcome: FileOutcome
+    warnings: list[str]
+    slots: list[Any] = field(default_factory=list)
+    complete: bool = False  # every document of the file has been handed in
+
+    def settled(self) -> bool:
+        # a document settles when the main thread has its outcome (not when the writer is done)
+        return self.complete and all(not isinstance(s, Pending) or s.result is not None
+                                     for s in self.slots)
+
+
+class _Ingestion:
+    """One ``ingest`` call's documents, moving through waves: prepared (duplicate check, chunks,
+    sensitive-data counts) one by one, then embedded together and stored by the writer thread;
+    per-file results are recorded in upload order as their documents settle."""
+
+    def __init__(self, lab: "Lab", corpus: store.Corpus, targets: list[Target], report: IngestReport,
+                 check: Callable[[], None], progress: Progress, job_id: int | None, total: int) -> None:
+        self.lab, self.corpus, self.targets, self.report = lab, corpus, targets, report
+        self.check, self.progress, self.job_id, self.total = check, progress, job_id, total
+        self.tables = [t.info.table_name for t in targets]
+        self.wave: list[Pending] = []
+        self.wave_chunks = 0
+        self.staged: dict[str, Pending] = {}  # rows inserted as 'ingesting', not settled yet
+        self.unsettled: set[tuple[str, str]] = set()  # ("sha", ...) and ("name", ...) of those
+        self.seen: set[str] = set()
+        self.files: deque[_FileEntry] = deque()
+        self.done = 0
+        self.writer = pipeline.Writer(self._store)
+
+    # --- the flow ----------------------------------------------------------------------------------
+    def add_file(self, outcome: FileOutcome, result: Any) -> None:
+        entry = _FileEntry(outcome, list(getattr(result, "warnings", None) or []))
+        self.files.append(entry)
+        if result.ok:
+            for doc in result.documents:
+                entry.slots.append(self._add_document(doc))
+        entry.complete = True
+        self._finish_files()
+
+    def finish(self) -> None:
+        self._flush()
+        self._settle()
+        self._finish_files()
+
+    def abort(self) -> None:
+        """After an error or a cancellation: the wave being stored finishes (its documents are
+        done and stay, with their files' results); every other document begun is removed."""
+        try:
+            self._settle(progress=False)
+        except BaseException:  # noqa: BLE001 - already failing: the first error is the one raised
+            log.exception("could not finish the documents being stored")
+        for p in list(self.staged.values()):
+            if not p.stored:
+                self._remove(p)
+        self.staged.clear()
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def _add_document(self, doc: Any) -> DocumentOutcome | Pending:
+        if ("sha", doc.sha256) in self.unsettled or ("name", doc.name) in self.unsettled:
+            # It may duplicate or replace a document still on its way: that one settles first, so
+            # the checks below see what one-at-a-time ingestion saw.
+            self._flush()
+            self._settle()
+        found = self._prepare(doc)
+        if isinstance(found, Pending):
+            self.wave.append(found)
+            self.unsettled |= {("sha", doc.sha256), ("name", doc.name)}
+            self.wave_chunks += sum(len(c) for c in found.chunks)
+            if self.wave_chunks >= pipeline.WAVE_CHUNKS:
+                self._flush()
+        return found
+
+    def _prepare(self, doc: Any) -> DocumentOutcome | Pending:
+        """The outcome of a document that needs no embedding (unchanged, or failed to chunk), or
+        its chunks and sensitive-data counts, ready for a wave."""
+        from backend.corpus.chunking import chunk_document
+
+        with self.lab.db.connect() as conn:
+            rows = conn.execute("SELECT id::text, name, sha256, version FROM documents WHERE corpus_id = %s"
+                                " AND status = 'ready' AND (sha256 = %s OR name = %s)",
+                                (self.corpus.id, doc.sha256, doc.name)).fetchall()
+        same = next((r for r in rows if r["sha256"] == doc.sha256), None)
+        if same or doc.sha256 in self.seen:
             note = (f"same content as {same['name']}" if same and same["name"] != doc.name
                     else None if same else "a duplicate within this upload")
             return DocumentOutcome(doc.name, "unchanged", same["id"] if same else None, note=note)
-        old = conn.execute("SELECT id::text, version FROM documents WHERE corpus_id = %s AND "
-                           "name = %s AND status = 'ready'", (corpus.id, doc.name)).fetchone()
-        sections = [{"text": s.text, "page": s.page, "section": s.section} for s in doc.sections]
-        doc_id = conn.execute(
-            "INSERT INTO documents (corpus_id, name, kind, sha256, version, status, char_count, "
-            "sections, metadata, warnings) VALUES (%s, %s, %s, %s, %s, 'ingesting', %s, %s, %s, %s) "
-            "RETURNING id::text",
-            (corpus.id, doc.name, doc.kind, doc.sha256, old["version"] + 1 if old else 1,
-             sum(len(s["text"]) for s in sections), Jsonb(sections), Jsonb(doc.metadata or {}),
-             Jsonb(list(doc.warnings or [])))).fetchone()["id"]
-    seen.add(doc.sha256)
-    try:
-        chunks = 0
-        for i, target in enumerate(targets):
-            n = _embed_into(target, doc, doc_id, check, on_batch if i == 0 else lambda n, s: None)
-            chunks = chunks or n
-        findings = _document_findings(doc)
-        with lab.db.connect() as conn:  # the swap: one transaction
-            if old:
-                vindex.delete_document_chunks(conn, [t.info.table_name for t in targets], old["id"])
-                conn.execute("DELETE FROM documents WHERE id = %s", (old["id"],))
-            conn.execute("UPDATE documents SET status = 'ready', updated_at = now() WHERE id = %s",
-                         (doc_id,))
-            for kind, n in findings.items():
-                conn.execute("INSERT INTO document_findings (document_id, kind, count) "
-                             "VALUES (%s, %s, %s)", (doc_id, kind, n))
-            store.bump_version(conn, corpus.id)
-    except BaseException as exc:
-        seen.discard(doc.sha256)
+        old = next((r for r in rows if r["name"] == doc.name), None)
         try:
-            _abandon(lab, corpus.id, doc_id)
+            chunks = [chunk_document(doc, t.cfg, t.count_tokens) for t in self.targets]
+            findings = _document_findings(doc)
+        except Exception as exc:  # noqa: BLE001 - this document fails, the others go on
+            return DocumentOutcome(doc.name, "failed", None, error=error_message(exc))
+        self.seen.add(doc.sha256)
+        return Pending(doc, str(uuid.uuid4()), chunks, old=old, findings=findings)
+
+    def _on_batch(self, n: int, seconds: float) -> None:
+        self.report.chunks += n
+        self.report.embed_seconds += seconds
+
+    def _flush(self) -> None:
+        """Embed the wave gathered so far and hand it to the writer (once the previous one is
+        stored)."""
+        wave, self.wave, self.wave_chunks = self.wave, [], 0
+        if not wave:
+            return
+        self._stage(wave)
+        for which, target in enumerate(self.targets):
+            pipeline.embed_wave(target.embed, which, wave, self.check,
+                                self._on_batch if which == 0 else ignore_batch)
+        for p in wave:
+            if p.error is None:
+                try:
+                    p.rows = [pipeline.build_rows(p, which, flat_metadata=t.vectors.flat_metadata)
+                              for which, t in enumerate(self.targets)]
+                except Exception as exc:  # noqa: BLE001 - this document fails, the others go on
+                    p.error = exc
+        self._settle()
+        self.writer.submit(wave)
+
+    def _settle(self, *, progress: bool = True) -> None:
+        """Wait for the wave being stored, turn its documents into outcomes and record the files
+        that are then complete (``progress``: and report them)."""
+        wave = self.writer.wait()
+        for p in wave or []:
+            self.staged.pop(p.doc_id, None)
+            self.unsettled -= {("sha", p.doc.sha256), ("name", p.doc.name)}
+            if p.error is not None:
+                self.seen.discard(p.doc.sha256)
+                p.result = DocumentOutcome(p.doc.name, "failed", None, error=error_message(p.error))
+            else:
+                p.result = DocumentOutcome(p.doc.name, "replaced" if p.old else "added", p.doc_id,
+                                           p.chunk_count, findings=p.findings)
+            p.chunks, p.vectors, p.rows = [], [], []  # a big CSV keeps its slots until its last row
+        if wave:
+            self._finish_files(progress=progress)
+
+    def _finish_files(self, *, progress: bool = True) -> None:
+        """Record the results of the files at the head of the upload whose documents all settled."""
+        finished = []
+        while self.files and self.files[0].settled():
+            entry = self.files.popleft()
+            outcome = entry.outcome
+            outcome.documents = [s.result if isinstance(s, Pending) else s for s in entry.slots]
+            if outcome.ok:
+                failed = [d for d in outcome.documents if d.outcome == "failed"]
+                if failed:
+                    outcome.ok = False
+                    outcome.message = "; ".join(f"{d.name}: {d.error}" for d in failed)
+                elif not outcome.documents:
+                    outcome.message = "The file holds no documents."
+                else:
+                    outcome.message = _summary(outcome.documents) + (
+                        " " + " ".join(entry.warnings) if entry.warnings else "")
+            finished.append(outcome)
+        if not finished:
+            return
+        record_file_results(self.lab, self.report.batch_id, self.corpus.id, self.job_id, finished)
+        self.done += len(finished)
+        if progress:
+            report = self.report
+            self.progress(self.done, self.total, message=f"{self.done}/{self.total} files · "
+                          f"{report.chunks} chunks · {report.embeddings_per_s:.1f} embeddings/s",
+                          unit="files", metrics={"chunks": report.chunks,
+                                                 "embeddings_per_s": round(report.embeddings_per_s, 2)})
+
+    # --- the database ------------------------------------------------------------------------------
+    def _stage(self, wave: list[Pending]) -> None:
+        """Insert the wave's document rows as 'ingesting' (one transaction)."""
+        params = []
+        for p in wave:
+            doc = p.doc
+            sections = [{"text": s.text, "page": s.page, "section": s.section} for s in doc.sections]
+            params.append((p.doc_id, self.corpus.id, doc.name, doc.kind, doc.sha256,
+                           p.old["version"] + 1 if p.old else 1, sum(len(s["text"]) for s in sections),
+                           Jsonb(sections), Jsonb(doc.metadata or {}), Jsonb(list(doc.warnings or []))))
+        with self.lab.db.connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO documents (id, corpus_id, name, kind, sha256, version, status, char_count, "
+                "sections, metadata, warnings) VALUES (%s, %s, %s, %s, %s, %s, 'ingesting', %s, %s, %s, %s)",
+                params)
+        self.staged.update((p.doc_id, p) for p in wave)
+
+    def _store(self, wave: list[Pending]) -> None:
+        """(The writer thread.) Insert the chunks of the wave's documents and swap them in, in one
+        transaction; if that fails, one document at a time, so only a document that fails on its
+        own fails. Failed documents are removed."""
+        ok = [p for p in wave if p.error is None]
+        if ok:
+            try:
+                with self.lab.db.connect() as conn:
+                    self._swap_in(conn, ok)
+                for p in ok:
+                    p.stored = True
+            except Exception:  # noqa: BLE001 - retried per document below, where it is reported
+                log.warning("storing %d documents together failed; storing them one by one", len(ok),
+                            exc_info=True)
+                for p in ok:
+                    try:
+                        with self.lab.db.connect() as conn:
+                            self._swap_in(conn, [p])
+                        p.stored = True
+                    except Exception as exc:  # noqa: BLE001 - this document fails, the others go on
+                        p.error = exc
+        for p in wave:
+            if p.error is not None:
+                self._remove(p)
+
+    def _swap_in(self, conn: Any, docs: list[Pending]) -> None:
+        for which, table in enumerate(self.tables):
+            pipeline.copy_rows(conn, table, [row for p in docs for row in p.rows[which]])
+        for p in docs:
+            if p.old:
+                vindex.delete_document_chunks(conn, self.tables, p.old["id"])
+                conn.execute("DELETE FROM documents WHERE id = %s", (p.old["id"],))
+        conn.execute("UPDATE documents SET status = 'ready', updated_at = now() WHERE id = ANY(%s::uuid[])",
+                     ([p.doc_id for p in docs],))
+        findings = [(p.doc_id, kind, n) for p in docs for kind, n in p.findings.items()]
+        if findings:
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO document_findings (document_id, kind, count) "
+                                "VALUES (%s, %s, %s)", findings)
+        store.bump_version(conn, self.corpus.id, len(docs))
+
+    def _remove(self, p: Pending) -> None:
+        """Delete a document that did not finish (its row, and any chunk of it)."""
+        try:
+            _abandon(self.lab, self.corpus.id, p.doc_id)
         except Exception:  # noqa: BLE001 - the row says 'ingesting': hidden, and the next run cleans it
-            log.exception("could not clean up document %s after a failure", doc_id)
-        if not isinstance(exc, Exception) or isinstance(exc, JobCancelled):
-            raise
-        message = exc.user_message if isinstance(exc, LabError) else f"{type(exc).__name__}: {exc}"
-        return DocumentOutcome(doc.name, "failed", None, error=message)
-    return DocumentOutcome(doc.name, "replaced" if old else "added", doc_id, chunks, findings=findings)
+            log.exception("could not clean up document %s after a failure", p.doc_id)
 
 
 def _abandon(lab: "Lab", corpus_id: str, doc_id: str) -> None:
@@ -307,11 +421,18 @@ def _abandon(lab: "Lab", corpus_id: str, doc_id: str) -> None:
 # --- per-file results ------------------------------------------------------------------------------
 def record_file_result(lab: "Lab", batch_id: str, corpus_id: str, job_id: int | None,
                        outcome: FileOutcome) -> None:
-    lab.db.execute(
-        "INSERT INTO ingestion_files (batch_id, corpus_id, job_id, file_name, ok, message, documents)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (batch_id, corpus_id, job_id, outcome.file_name, outcome.ok, outcome.message,
-         Jsonb([asdict(d) for d in outcome.documents])))
+    record_file_results(lab, batch_id, corpus_id, job_id, [outcome])
+
+
+def record_file_results(lab: "Lab", batch_id: str, corpus_id: str, job_id: int | None,
+                        outcomes: list[FileOutcome]) -> None:
+    """Store the outcomes of uploaded files (in this order) in one transaction."""
+    with lab.db.connect() as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO ingestion_files (batch_id, corpus_id, job_id, file_name, ok, message, documents)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(batch_id, corpus_id, job_id, o.file_name, o.ok, o.message,
+              Jsonb([asdict(d) for d in o.documents])) for o in outcomes])
 
 
 def file_results(lab: "Lab", corpus_id: str, batch_id: str | None = None) -> list[dict]:
@@ -356,61 +477,3 @@ def ingest_job(ctx, params: dict) -> dict:
     for art_id in params["artifact_ids"]:
         artifacts.delete(art_id)
     return report.as_dict()
-
-
-def build_index(lab: "Lab", index_id: str, *, progress: Progress | None = None,
-                check_cancelled: Callable[[], None] | None = None) -> dict:
-    """Fill a (building) index with every ready document of its corpus, from the stored parsed
-    text, and mark it ready (or failed, with the reason). Documents already in it are skipped,
-    so a retried build resumes. The corpus's other indexes stay queryable meanwhile."""
-    from backend.corpus.documents import ParsedDocument, ParsedSection
-
-    check = check_cancelled or (lambda: None)
-    report_progress = progress or (lambda *a, **k: None)
-    idx = store.get_index(lab, index_id)
-    corpus = store.get_corpus(lab, idx.corpus_id)
-    began, chunks = time.perf_counter(), 0
-    try:
-        with corpus_lock(lab, corpus.id, check):
-            target = _targets(lab, corpus, [idx])[0]
-            docs = store.list_documents(lab, corpus.id)
-            with lab.db.connect() as conn:
-                present = vindex.documents_in_table(conn, idx.table_name)
-            report_progress(0, len(docs), message=f"{len(docs)} documents to index", unit="documents")
-            for done, info in enumerate(docs, start=1):
-                if info.id not in present:
-                    doc = ParsedDocument(info.name, info.kind, info.sha256, [
-                        ParsedSection(**s) for s in store.document_sections(lab, info.id)])
-                    chunks += _embed_into(target, doc, info.id, check, lambda n, s: None)
-                report_progress(done, len(docs), message=f"{done}/{len(docs)} documents · {chunks} chunks")
-    except BaseException as exc:
-        if isinstance(exc, Exception) and not isinstance(exc, JobCancelled):
-            message = exc.user_message if isinstance(exc, LabError) else f"{type(exc).__name__}: {exc}"
-            store.set_index_status(lab, idx.id, "failed", error=message)
-        raise
-    seconds = time.perf_counter() - began
-    store.set_index_status(lab, idx.id, "ready", build_seconds=seconds)
-    return {"index_id": idx.id, "documents": len(docs), "chunks": chunks, "seconds": round(seconds, 2)}
-
-
-def rebuild_index(lab: "Lab", corpus_id: str, *, embed_spec: str | None = None,
-                  chunking: Any = None) -> tuple[store.IndexInfo, int | None]:
-    """A new index of the corpus with other settings, built by a ``build_index`` job while the
-    active one keeps answering; returns the index and the job id (None if it already exists and
-    is ready or building). Activate it with ``store.activate_index`` when it is ready."""
-    from backend.jobs.service import enqueue
-
-    idx = store.add_index(lab, corpus_id, embed_spec=embed_spec, chunking=chunking)
-    if idx.status != "building" or idx.job_id is not None:
-        return idx, None
-    job_id = enqueue(lab, "build_index", {"index_id": idx.id},
-                     title=f"Build index ({idx.embed_name}, {idx.chunking_key})")
-    store.set_index_status(lab, idx.id, "building", job_id=job_id)
-    return store.get_index(lab, idx.id), job_id
-
-
-@handler("build_index")
-def build_index_job(ctx, params: dict) -> dict:
-    """Job ``build_index``: ``build_index`` with the job's progress and cancellation."""
-    return build_index(ctx.lab, params["index_id"], progress=ctx.progress,
-                       check_cancelled=ctx.check_cancelled)

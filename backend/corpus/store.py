@@ -189,10 +189,10 @@ def delete_corpus(lab: "Lab", corpus_id: str) -> None:
         vindex.forget_store(lab.db.url, table)
 
 
-def bump_version(conn, corpus_id: str) -> int:
-    """Record a change of the corpus content (inside the caller's transaction)."""
-    return conn.execute("UPDATE corpora SET version = version + 1, updated_at = now() "
-                        "WHERE id = %s RETURNING version", (corpus_id,)).fetchone()["version"]
+def bump_version(conn, corpus_id: str, changes: int = 1) -> int:
+    """Record ``changes`` changes of the corpus content (inside the caller's transaction)."""
+    return conn.execute("UPDATE corpora SET version = version + %s, updated_at = now() "
+                        "WHERE id = %s RETURNING version", (changes, corpus_id)).fetchone()["version"]
 
 
 def _is_uuid(text: str) -> bool:

@@ -116,9 +116,11 @@ def _show(lab, run_id: str, vs: list[str] | None = None, metric: str = HEADLINE_
               f"cost per 1,000 questions ${_fmt(s.cost_per_1k, 4)}; build "
               f"{_fmt(s.build_seconds, 1)} s")
     judge = summary.judge
-    if judge.get("needs_judge"):
-        print(f"\nNeed a judge (not computed): {', '.join(judge['needs_judge'])}."
-              + ("" if judge["configured"] else f" {judge['config_error'] or judge['hint']}"))
+    if judge.get("needs_judge") and judge["configured"]:
+        print(f"\nNot judged yet: {', '.join(judge['needs_judge'])} (eval-judge {run.id}).")
+    elif judge.get("needs_judge"):
+        print(f"\nNeed a judge (not computed): {', '.join(judge['needs_judge'])}. "
+              f"{judge['config_error'] or judge['hint']}")
     for p in judge.get("passes", []):
         print(f"Judged by {p['judge']}: {p['judged']} answers, {p['ok']} scores, {p['failed']} "
               f"failed; {p['usage'].get('calls', 0)} judge calls in {_fmt(p['seconds'], 1)} s")

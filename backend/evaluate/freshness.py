@@ -371,7 +371,7 @@ def _ask(lab: "Lab", check_id: str, phase: str, key: str, cfg: StrategyConfig,
             "fact_v1": None, "fact_v2": None, "answer_reflects": False, "context_v1": None,
             "context_v2": None, "reflects": False}
         reflecting += bool(verdict["reflects"])
-        rows.append((check_id, phase, key, q["qid"], _model_of(cfg), a.text,
+        rows.append((check_id, phase, key, q["qid"], _model_of(lab, cfg), a.text,
                      Jsonb(a.contexts) if a.contexts is not None else None, sim_v1, sim_v2,
                      verdict["fact_v1"], verdict["fact_v2"], verdict["context_v1"],
                      verdict["context_v2"], verdict["answer_reflects"], verdict["reflects"],
@@ -384,11 +384,11 @@ def _ask(lab: "Lab", check_id: str, phase: str, key: str, cfg: StrategyConfig,
             " %s, %s, %s, %s, %s, %s, %s)", rows)
     timeline.event("asked", phase=phase, strategy=key, reflecting=reflecting,
                    questions=len(questions), since_change_s=since,
-                   model=_model_of(cfg), errors=sum(a.error is not None for a in answers))
+                   model=_model_of(lab, cfg), errors=sum(a.error is not None for a in answers))
 
 
-def _model_of(cfg: StrategyConfig) -> str:
-    return f"model {cfg.model_id}" if cfg.model_id else (cfg.model or "")
+def _model_of(lab: "Lab", cfg: StrategyConfig) -> str:
+    return f"model {cfg.model_id}" if cfg.model_id else (cfg.model or lab.settings.llm_model)
 
 
 @handler("freshness")

@@ -2,9 +2,11 @@
 
 A fine-tuned model only knows what its training data said. To update it the lab does what a team
 would: take the question set the model learnt from, save a new version whose answers say what the
-changed documents now say (questions it lacked are added to its train part), rebuild the
-question-answer dataset from it and train again (``backend.finetune.jobs.run_finetune``, by
-default with the original model's recipe). The time this takes is the fine-tuned strategy's
+changed documents now say (questions it lacked are added to its train part), rebuild the dataset
+the way the model's own was built (same builder and options, e.g. with the now-updated corpus
+chunks; a corpus-text model re-reads the updated corpus) and train again
+(``backend.finetune.jobs.run_finetune``, by default with the original model's recipe and its
+sensitive-data decision). The time this takes is the fine-tuned strategy's
 time to update. A refused or failed retrain is recorded on the timeline and the check goes on:
 the fine-tuned strategy is then "not updated".
 """
@@ -70,13 +72,26 @@ def updated_question_set(lab: "Lab", corpus_id: str, set_id: int | None, questio
     return create_set(lab, corpus_id, name, rows, held_out_fraction=0.0, source="edit")
 
 
-def _source_set(lab: "Lab", model: Any) -> int | None:
-    """The question set the model's dataset was built from (None for corpus-text datasets)."""
-    if model.dataset_id is None:
-        return None
-    row = lab.db.fetchone("SELECT question_set_id FROM training_datasets WHERE id = %s",
-                          (model.dataset_id,))
-    return row["question_set_id"] if row else None
+#: the builders' own parameters (a dataset's stored params also hold facts about what it built)
+_BUILDER_PARAMS = {"qa_pairs": ("system_prompt", "include_unanswerable", "with_chunks"),
+                   "continued_pretraining": ("max_chunks", "min_chars")}
+
+
+def _source_dataset(lab: "Lab", model: Any) -> dict:
+    """How the model's training data was built: builder, question set, builder parameters."""
+    row = lab.db.fetchone("SELECT builder, question_set_id, params FROM training_datasets"
+                          " WHERE id = %s", (model.dataset_id,)) if model.dataset_id else None
+    if row is None:
+        return {"builder": "qa_pairs", "question_set_id": None, "params": {}}
+    builder = row["builder"] if row["builder"] in _BUILDER_PARAMS else "qa_pairs"
+    params = {k: v for k, v in (row["params"] or {}).items() if k in _BUILDER_PARAMS[builder]}
+    return {"builder": builder, "question_set_id": row["question_set_id"], "params": params}
+
+
+def _guard_decision(plan: dict, model: Any) -> str:
+    """The sensitive-data decision: the plan's, else the one the model was trained with."""
+    decision = plan.get("sensitive") or (model.guard or {}).get("decision")
+    return decision if decision in ("redact", "acknowledge") else "refuse"
 
 
 def retrain(lab: "Lab", check: dict, timeline: Any, progress: Callable[..., None],
@@ -92,19 +107,27 @@ def retrain(lab: "Lab", check: dict, timeline: Any, progress: Callable[..., None
     timeline.event("retrain_started", model_id=plan["model_id"])
     try:
         source = get_model(lab, plan["model_id"])
-        set_id = plan.get("question_set_id") or _source_set(lab, source)
-        qset = updated_question_set(lab, check["corpus_id"], set_id, check["questions"],
-                                    f"{check['name']} · retrain {check['id'][:8]}")
-        dataset = build_dataset(lab, "qa_pairs", qset.corpus_id, question_set_id=qset.id,
-                                name=f"{check['name']} · retrain")
+        built = _source_dataset(lab, source)
+        name = f"{check['name']} · retrain"
+        if built["builder"] == "continued_pretraining":  # it read the documents: read them again
+            qset = None
+            dataset = build_dataset(lab, "continued_pretraining", check["corpus_id"], name=name,
+                                    **built["params"])
+        else:  # the same builder and options, on the question set with the new answers
+            qset = updated_question_set(lab, check["corpus_id"],
+                                        plan.get("question_set_id") or built["question_set_id"],
+                                        check["questions"], f"{name} {check['id'][:8]}")
+            dataset = build_dataset(lab, "qa_pairs", qset.corpus_id, question_set_id=qset.id,
+                                    name=name, **built["params"])
         timeline.event("dataset_built", dataset_id=dataset.id, examples=dataset.n_examples,
-                       question_set_id=qset.id, question_set_version=qset.version,
+                       builder=dataset.builder, question_set_id=qset.id if qset else None,
+                       question_set_version=qset.version if qset else None,
                        seconds=round(time.perf_counter() - began, 3))
         result = run_finetune(lab, {
             "dataset_id": dataset.id, "config": plan.get("config") or source.config,
             "base_model": plan.get("base_model") or source.base_model,
             "name": plan.get("name") or f"{source.name} · retrained",
-            "sensitive": plan.get("sensitive", "refuse")},
+            "sensitive": _guard_decision(plan, source)},
             ctx=_ForwardingContext(progress, check_cancelled))
     except JobCancelled:
         raise

@@ -343,16 +343,22 @@ def run_evaluation(lab: "Lab", run_id: str, *, progress: Progress | None = None,
     report(answered, total, message=f"{answered}/{total} answered", unit="answers")
     for strat in run.strategies:
         missing = _missing_answers(lab, run.id, strat.key)
-        for start in range(0, len(missing), run.batch_size):
-            check()
-            batch = missing[start:start + run.batch_size]
-            answers = answer_batch(lab, strat.config, batch, batch_size=run.batch_size,
-                                   check_cancelled=check)
-            _store_answers(lab, run.id, strat, batch, answers)
-            answered, new = answered + len(batch), new + len(batch)
+        if not missing:
+            continue
+        check()
+
+        def store(indices: list[int], answers: list, strat: RunStrategy = strat,
+                  missing: list[dict] = missing) -> None:
+            # each batch is stored as soon as it is answered: a cancelled or killed run keeps it
+            nonlocal answered, new
+            _store_answers(lab, run.id, strat, [missing[i] for i in indices], answers)
+            answered, new = answered + len(indices), new + len(indices)
             rate = new / max(time.perf_counter() - began, 1e-9)
             report(answered, total, message=f"{answered}/{total} answered ({strat.label})",
                    unit="answers", metrics={"answers_per_s": round(rate, 3)})
+
+        answer_batch(lab, strat.config, missing, batch_size=run.batch_size, check_cancelled=check,
+                     on_batch=store)
     scored = score_run(lab, run.id, progress=report, check_cancelled=check)
     return {**counts(lab, run.id), "run_id": run.id, "answered_now": new, "scored_now": scored}
 

@@ -316,13 +316,17 @@ def _question(item: Any) -> tuple[str, str]:
 
 def answer_batch(lab: "Lab", cfg: StrategyConfig, questions: Sequence[Any], *,
                  batch_size: int = DEFAULT_BATCH_SIZE,
-                 check_cancelled: Callable[[], None] | None = None) -> list[StrategyAnswer]:
+                 check_cancelled: Callable[[], None] | None = None,
+                 on_batch: Callable[[list[int], list[StrategyAnswer]], None] | None = None,
+                 ) -> list[StrategyAnswer]:
     """One ``StrategyAnswer`` per question, in order.
 
     Retrieval runs per question (RAG, hybrid: ``cfg.corpus_id`` and ``cfg.index_id``), then the
-    model generates ``batch_size`` prompts per call. A question whose retrieval or generation
-    fails gets an answer with ``error`` set; the others are still answered. ``check_cancelled``
-    is called between batches.
+    model generates ``batch_size`` prompts per call, prompts of similar length together. A
+    question whose retrieval or generation fails gets an answer with ``error`` set; the others are
+    still answered. ``check_cancelled`` is called between batches; ``on_batch(indices, answers)``
+    after each one, with the positions (in ``questions``) of the answers it made, so a caller can
+    store them as they come.
     """
     from backend.rag.answer import MAX_CONTEXT_TOKENS, build_prompt
 
@@ -353,26 +357,39 @@ def answer_batch(lab: "Lab", cfg: StrategyConfig, questions: Sequence[Any], *,
         except Exception as exc:  # noqa: BLE001 - one question's failure is recorded, not fatal
             prepared.append((None, [], time.perf_counter() - began, f"retrieval failed: {_why(exc)}"))
 
-    answers: list[StrategyAnswer] = []
+    answers: dict[int, StrategyAnswer] = {}
     config = cfg.generation_config()
-    for start in range(0, len(prepared), batch_size):
+    # Batches of prompts of similar length: a batch decodes as long as its longest prompt needs
+    # (its padded cache is read at every step), so mixing 400- and 1,800-token prompts wastes most
+    # of the work. Answers come back in the questions' order.
+    order = sorted(range(len(prepared)), key=lambda i: _prompt_chars(prepared[i][0]))
+    for start in range(0, len(order), batch_size):
         check()
-        batch = prepared[start:start + batch_size]
+        members = order[start:start + batch_size]
+        batch = [prepared[i] for i in members]
         todo = [i for i, p in enumerate(batch) if p[0] is not None]
         generations = _generate(generator, [batch[i][0] for i in todo], config)
         by_index = dict(zip(todo, generations))
-        for i, (prompt, kept, retrieval_s, error) in enumerate(batch):
+        position = {i: j for j, i in enumerate(members)}
+        for i, (prompt, kept, retrieval_s, error) in zip(members, batch):
             contexts = None if kept is None else [c.text for c in kept]
             chunk_ids = None if kept is None else [c.chunk_id for c in kept]
-            gen, share = by_index.get(i, (error, 0.0))
+            gen, share = by_index.get(position[i], (error, 0.0))
             if isinstance(gen, str):
-                answers.append(StrategyAnswer("", contexts, chunk_ids, retrieval_s + share,
-                                              retrieval_s + share, retrieval_s, 0, 0, gen))
+                answers[i] = StrategyAnswer("", contexts, chunk_ids, retrieval_s + share,
+                                            retrieval_s + share, retrieval_s, 0, 0, gen)
                 continue
-            answers.append(StrategyAnswer(gen.text.strip(), contexts, chunk_ids,
-                                          gen.latency_s + retrieval_s, share + retrieval_s,
-                                          retrieval_s, gen.tokens_in, gen.tokens_out))
-    return answers
+            answers[i] = StrategyAnswer(gen.text.strip(), contexts, chunk_ids,
+                                        gen.latency_s + retrieval_s, share + retrieval_s,
+                                        retrieval_s, gen.tokens_in, gen.tokens_out)
+        if on_batch is not None:
+            on_batch(members, [answers[i] for i in members])
+    return [answers[i] for i in range(len(prepared))]
+
+
+def _prompt_chars(prompt: list[dict] | None) -> int:
+    """The length of a prompt in characters (a cheap stand-in for its tokens); 0 when none."""
+    return sum(len(m["content"]) for m in prompt) if prompt else 0
 
 
 def _closed_book(template: PromptTemplate, question: str, language: str) -> list[dict]:

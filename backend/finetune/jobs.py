@@ -64,6 +64,22 @@ def prepare_examples(lab, params: dict) -> tuple[Any, list[dict], dict]:
     return ds, examples, guard
 
 
+def enable_checkpointing(model) -> None:
+    """Recompute each layer's activations in the backward pass instead of keeping them
+    (non-reentrant checkpoints: gradients reach LoRA matrices inside frozen layers without the
+    inputs needing gradients). Models that do not support it train without it."""
+    if getattr(model, "supports_gradient_checkpointing", True):
+        try:
+            if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x's name
+                model.activation_checkpointing_enable(
+                    activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                model.gradient_checkpointing_enable(
+                    gradient_checkpointing_kwargs={"use_reentrant": False})
+        except (AttributeError, ValueError, NotImplementedError) as exc:
+            log.info("gradient checkpointing unavailable for this model: %s", exc)
+
+
 def submit_finetune(lab, dataset_id: int, config: FinetuneConfig | dict, *,
                     base_model: str | None = None, name: str | None = None,
                     sensitive: str = "refuse", queue: str | None = None) -> int:
@@ -143,6 +159,8 @@ def run_finetune(lab, params: dict, *, ctx=None) -> dict:
     model, tokenizer = load_causal_lm(spec, settings, dtype=dtype, device=device)
     counts = trainable_parameters(model, cfg)
     model = get_method(cfg.method).prepare(model, cfg)
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(model)
 
     bridge.note("Preparing the examples")
     encoded, dropped = encode_all(examples, tokenizer, cfg.max_length)

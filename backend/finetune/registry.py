@@ -273,5 +273,7 @@ def generator_for(lab, model_id: int):
 
     tm = _ready(lab, model_id)
     model, tokenizer = load_for_inference(lab, model_id)
-    return LocalGenerator(model, tokenizer, name=f"finetuned:{tm.id}",
-                          model_id=f"finetuned:{tm.id}:{tm.name}", device=str(model.device))
+    generator = LocalGenerator(model, tokenizer, name=f"finetuned:{tm.id}",
+                               model_id=f"finetuned:{tm.id}:{tm.name}", device=str(model.device))
+    generator.warm_up()
+    return generator

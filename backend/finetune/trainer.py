@@ -7,6 +7,11 @@ trains (the LoRA matrices, or the unfrozen weights), the optimiser and scheduler
 and the loss history, so a resumed run continues at the saved step with the same batches and the
 same curve. Cancelling (``JobCancelled``) or a worker shutting down saves a checkpoint first, then
 lets the exception go on. Running out of memory ends the run with advice on what to shrink.
+
+Memory: the loss computes the vocabulary-sized logits only where tokens are scored
+(:func:`causal_lm_loss`; on question-answer pairs most positions are prompt), and freed memory is
+handed back to the system after each step (:func:`release_freed_memory`), so batches of changing
+shapes do not leave the process's memory creeping up step after step.
 """
 
 from __future__ import annotations
@@ -81,6 +86,47 @@ def total_steps(n_examples: int, cfg: FinetuneConfig) -> int:
     return min(n, cfg.max_steps) if cfg.max_steps else n
 
 
+#: model types whose logits are exactly ``lm_head(decoder(...))`` (no soft-capping or scaling)
+_PLAIN_HEAD = {"llama", "mistral", "qwen2", "qwen3"}
+
+
+def causal_lm_loss(model, batch: dict):
+    """The model's causal-LM loss on ``batch`` (mean cross-entropy over tokens whose label is
+    not -100, each predicted from the tokens before it): the value ``model(**batch).loss`` gives,
+    with the logits computed only at the scored positions. Models not known to have a plain
+    output head fall back to ``model(**batch).loss``."""
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT
+    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+    if getattr(getattr(base, "config", None), "model_type", None) not in _PLAIN_HEAD or head is None:
+        return model(**batch).loss
+    hidden = base.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                use_cache=False).last_hidden_state
+    labels = batch["labels"][:, 1:]
+    scored = labels != -100
+    logits = head(hidden[:, :-1][scored]).float()
+    return torch.nn.functional.cross_entropy(logits, labels[scored])
+
+
+_LIBC: list = []
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by torch back to the system (glibc ``malloc_trim``; a no-op elsewhere)."""
+    if not _LIBC:
+        try:
+            import ctypes
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.append(libc if hasattr(libc, "malloc_trim") else None)
+        except OSError:
+            _LIBC.append(None)
+    if _LIBC[0] is not None:
+        _LIBC[0].malloc_trim(0)
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -153,7 +199,7 @@ class Trainer:
                 batch = collate([self.train_set[i] for i in batches[b]], self.pad_id)
                 batch = {k: v.to(self.device) for k, v in batch.items()}
                 with self._autocast():
-                    loss = self.model(**batch).loss
+                    loss = causal_lm_loss(self.model, batch)
                 if not torch.isfinite(loss):
                     raise TrainingFailed(f"The loss became {loss.item()} at step {res.steps + 1}.",
                                          hint="Lower the learning rate, or use fp32 precision.")
@@ -169,6 +215,8 @@ class Trainer:
                 self.optimizer.step()
                 self.scheduler.step()
                 self.optimizer.zero_grad(set_to_none=True)
+                del loss, batch
+                release_freed_memory()
                 res.steps += 1
                 step_loss = sum(micro_losses) / len(micro_losses)
                 micro_losses = []
@@ -236,7 +284,7 @@ class Trainer:
                 items = self.val_set[start:start + self.cfg.batch_size]
                 batch = {k: v.to(self.device) for k, v in collate(items, self.pad_id).items()}
                 with self._autocast():
-                    loss = self.model(**batch).loss.item()
+                    loss = causal_lm_loss(self.model, batch).item()
                 # the model averages over the batch's scored tokens (shifted by one): re-weight
                 n = int((batch["labels"][:, 1:] != -100).sum())
                 total, count = total + loss * n, count + n

@@ -148,6 +148,7 @@ def get_generator(settings, spec: str | None = None) -> Generator:
             model, tokenizer = load_causal_lm(parsed.raw, settings, dtype=dtype, device=device)
             generator = LocalGenerator(model, tokenizer, name=parsed.raw,
                                        model_id=record_id(parsed, settings), device=device)
+            generator.warm_up()
         _generators[key] = generator
         return generator
 

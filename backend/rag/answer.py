@@ -53,6 +53,7 @@ class Answer:
     template: str
     model_id: str
     language: str
+    retrieval_s: float = 0.0  # the search before the prompt (0 when the caller retrieved nothing)
 
     @property
     def cited_chunks(self) -> list["RetrievedChunk"]:
@@ -105,7 +106,8 @@ def build_prompt(question: str, chunks: Sequence["RetrievedChunk"], *, template:
                  language: str, count_tokens=None,
                  max_context_tokens: int = MAX_CONTEXT_TOKENS) -> tuple[list[dict], list["RetrievedChunk"]]:
     """The chat messages and the chunks they number: chunks in the order given, as many as fit
-    ``max_context_tokens`` (always at least the first one)."""
+    ``max_context_tokens`` (always at least the first one). With no chunks and a closed-book
+    template, the closed-book prompt an evaluation run sends."""
     kept: list["RetrievedChunk"] = []
     used = 0
     for chunk in chunks:
@@ -114,7 +116,10 @@ def build_prompt(question: str, chunks: Sequence["RetrievedChunk"], *, template:
             break
         kept.append(chunk)
         used += cost
-    return template.conversation(question, format_sources(kept, language), language), kept
+    messages = template.conversation(question, format_sources(kept, language), language)
+    # a template without a system message (question-only, as fine-tunes are trained) leaves it
+    # empty: leave it out, as evaluation runs do, rather than send an empty message
+    return [m for m in messages if m["content"].strip()], kept
 
 
 def _prepare(lab: "Lab | None", question: str, chunks, generator, template, language, max_context_tokens):

@@ -4,20 +4,14 @@ One test walks the steps in order, as a stakeholder would, on one browser tab; e
 function ``step_<what>(j)`` listed in ``STEPS``. After every step the runner fails on any Python
 traceback or generic error on the page and saves a numbered screenshot to tests/e2e/screenshots/.
 
-Done: step_create_corpus, step_upload_files (two small files written to a temporary folder; the
-real worker ingests them), step_ask (one column for RAG for now; the other strategies join it),
-step_evaluate (a base + RAG run launched on the page, run by the worker, every results tab drawn).
-
-Steps still to add, in this order, as their pages land (append each to ``STEPS``):
-  TODO step_ask (more)     — once fine-tuned models exist: side-by-side answers, one column per
-                             strategy, each with latency and a "Sources" expander.
-  TODO step_finetune       — Fine-tune: start a small LoRA run (few steps); its progress bar advances
-                             (step/total changes between two reads) and the run reaches "Done".
-  TODO step_language_again — switch to Español on a results page; chart titles and labels follow.
-  TODO step_report         — Report: download the HTML and Markdown report
-                             (helpers.download(page, <button key>, tmp_path));
-                             check the recommendation sentence and the numbers match the DB results,
-                             and that the HTML opens offline (no http(s) references outside the file).
+Steps: step_home (status and Load demo panel), step_spanish (the interface switches language and
+back), step_settings (a value saved in Postgres), step_create_corpus, step_upload_files (two small
+files written to a temporary folder; the real worker ingests them), step_ask (base and RAG side by
+side, each column with its latency; RAG's sources name the document), step_evaluate (a base + RAG
+run launched on the page, run by the worker, every results tab drawn), step_report (the memo's
+numbers match the database; HTML and Markdown downloads; the HTML opens offline), step_finetune (a
+question set, training data, a 4-step LoRA run followed live to "Done", the model in the registry),
+step_ask_every_strategy (base, RAG, fine-tuned and hybrid side by side with the model just trained).
 """
 
 from __future__ import annotations
@@ -205,26 +199,69 @@ def step_upload_files(j: Journey) -> None:
 
 
 def step_ask(j: Journey) -> None:
-    """Ask: the corpus just built is chosen; a question is answered (streamed) with latency and
-    tokens, and its "Sources" expander names the document the answer comes from."""
+    """Ask: the corpus just built is chosen; with no fine-tuned model yet, Base and RAG are chosen
+    and the way to a model is linked. A question is answered (streamed) side by side: each column
+    shows its latency and tokens; Base says it answered closed book, and RAG's "Sources" expander
+    names the document the answer comes from, the question's words marked."""
     page = j.page
     click_nav(page, j.text("nav.ask"))
     expect(page.locator("h1").first).to_have_text(j.text("ask.title"))
     expect(page.locator(f"{key_selector('ask.corpus')} input")).to_have_value(CORPUS_NAME)
+    chosen = page.locator(f"{key_selector('ask.strategies')} button[aria-pressed='true']")
+    expect(chosen).to_have_text([j.text("strategy.base"), j.text("strategy.rag")])
+    expect(page.get_by_role("link", name=j.text("ask.compare.open_finetune"))).to_be_visible()
     page.locator(f"{key_selector('ask.question')} input").fill(
         "How many days do I have to return the Altura 2 tent?")
     page.get_by_text(j.text("ask.settings"), exact=True).click()
     fill_number(page, "ask.max_new_tokens", 48)
     button(page, "ask.submit").click()
-    expect(page.get_by_text(j.text("ask.metric.latency"), exact=True)).to_be_visible(
-        timeout=ANSWER_TIMEOUT_MS)
+    base = page.locator(key_selector("ask.answer.base"))
+    rag = page.locator(key_selector("ask.answer.rag"))
+    for column in (base, rag):  # one after the other: the second column waits its turn
+        expect(column.get_by_text(j.text("ask.metric.latency"), exact=True)).to_be_visible(
+            timeout=ANSWER_TIMEOUT_MS)
+        expect(column.get_by_text(j.text("ask.metric.tokens_out"), exact=True)).to_be_visible()
     wait_idle(page, timeout_ms=ANSWER_TIMEOUT_MS)
-    sources = page.get_by_text(re.compile(r"^" + re.escape(j.text("ask.sources", n=0))
-                                          .replace("0", r"\d+") + r"$"))
+    j.shot("ask-answers")
+    sources_label = re.compile(r"^" + re.escape(j.text("ask.sources", n=0)).replace("0", r"\d+")
+                               + r"$")
+    expect(base.get_by_text(j.text("ask.compare.closed_book"))).to_be_visible()
+    expect(base.get_by_text(sources_label)).to_have_count(0)
+    sources = rag.get_by_text(sources_label)
     expect(sources).to_have_count(1)
     sources.click()
-    expect(page.get_by_text("returns-policy.md · Returns").first).to_be_visible()
-    expect(page.locator("mark").first).to_be_visible()  # the question's words, marked in a source
+    expect(rag.get_by_text("returns-policy.md · Returns").first).to_be_visible()
+    expect(rag.locator("mark").first).to_be_visible()  # the question's words, marked in a source
+
+
+def step_ask_every_strategy(j: Journey) -> None:
+    """Ask again once the journey has a fine-tuned model: all four strategies are chosen and the
+    model just trained is picked; each column answers with its latency; the closed-book columns
+    (base, fine-tuned) say so and the retrieval ones (RAG, hybrid) list their sources."""
+    page = j.page
+    click_nav(page, j.text("nav.ask"))
+    expect(page.locator("h1").first).to_have_text(j.text("ask.title"))
+    chosen = page.locator(f"{key_selector('ask.strategies')} button[aria-pressed='true']")
+    expect(chosen).to_have_count(4)
+    model = j.query("SELECT name FROM trained_models WHERE status = 'ready' ORDER BY id DESC LIMIT 1")[0]
+    expect(page.locator(f"{key_selector('ask.model')} input")).to_have_value(re.compile(re.escape(model)))
+    page.locator(f"{key_selector('ask.question')} input").fill("How should I clean the tent?")
+    if not page.locator(key_selector("ask.max_new_tokens")).is_visible():
+        page.get_by_text(j.text("ask.settings"), exact=True).click()
+    fill_number(page, "ask.max_new_tokens", 24)
+    button(page, "ask.submit").click()
+    sources_label = re.compile(r"^" + re.escape(j.text("ask.sources", n=0)).replace("0", r"\d+")
+                               + r"$")
+    for kind in ("base", "rag", "finetuned", "hybrid"):
+        column = page.locator(key_selector(f"ask.answer.{kind}"))
+        expect(column.get_by_text(j.text("ask.metric.latency"), exact=True)).to_be_visible(
+            timeout=ANSWER_TIMEOUT_MS)
+        if kind in ("base", "finetuned"):
+            expect(column.get_by_text(j.text("ask.compare.closed_book"))).to_be_visible()
+        else:
+            expect(column.get_by_text(sources_label)).to_have_count(1)
+    wait_idle(page, timeout_ms=ANSWER_TIMEOUT_MS)
+    j.shot("ask-every-strategy")
 
 
 #: held-out questions about the journey's files, for the evaluation when no earlier step built a set
@@ -414,7 +451,9 @@ def step_finetune(j: Journey) -> None:
     # the live panel of the run (title, bar, status chip) in the open tab, until the chip says done
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     expect(panel.get_by_text(f"Fine-tune (adapter) on {ds_name}", exact=True)).to_be_visible()
-    expect(panel.get_by_text(j.text("job.status.succeeded"))).to_be_visible(timeout=FINETUNE_TIMEOUT_MS)
+    # the chip (a badge) of the live panel; the runs table below says "Done" too once the run ends
+    chip = panel.locator(".stMarkdownBadge").filter(has_text=j.text("job.status.succeeded"))
+    expect(chip.first).to_be_visible(timeout=FINETUNE_TIMEOUT_MS)
     wait_idle(page)
     status, result = j.query("SELECT status, result FROM jobs WHERE id = %s", job_id)
     assert status == "succeeded" and result["steps"] == 4, (status, result)
@@ -446,6 +485,7 @@ STEPS: list[Callable[[Journey], None]] = [
     step_evaluate,
     step_report,
     step_finetune,
+    step_ask_every_strategy,
 ]
 
 

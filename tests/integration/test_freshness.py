@@ -156,6 +156,8 @@ def test_retrain_updates_the_fine_tuned_model(lab, corpus):
     events = [e["event"] for e in get_freshness(lab, check_id)]
     assert events == ["started", "asked", "change_started", "ingest_finished", "asked",
                       "retrain_started", "dataset_built", "retrain_finished", "asked", "finished"]
+    built = next(e for e in get_freshness(lab, check_id) if e["event"] == "dataset_built")
+    assert built["detail"]["builder"] == "qa_pairs" and built["detail"]["examples"] == 2
     new_model = summary["retrained_model_id"]
     assert new_model not in (None, first["model_id"]) and summary["retrain_seconds"] > 0
 

@@ -57,6 +57,14 @@ def open_page(new_app):
     return at
 
 
+def open_tab(at, name: str, lang: str = "en"):
+    """Open a results tab, as a click on it does (only the open tab is drawn)."""
+    at.session_state[f"evaluate.tab.{lang}"] = translate(lang, f"evaluate.tab.{name}")
+    at.run()
+    assert not problems(at), problems(at)
+    return at
+
+
 def problems(at) -> list:
     return [e.value for e in at.exception] + [e.value for e in at.error]
 
@@ -129,8 +137,8 @@ def test_launch_run_and_read_the_results(app_env, lab, question_set, new_app):
     assert interval[interval.index("(") + 1:-1] in [c.value for c in at.caption]  # under its number
     delta = sim["rag"].mean - sim["base"].mean
     assert metrics[en("strategy.rag")].delta.lstrip("+") == format_number(delta, "en")
-    # every tab drew: overview bars, trade-offs, heatmap, head to head (2), abstention
-    assert len(at.get("plotly_chart")) >= 6
+    # only the open tab is drawn: the overview's bars
+    assert [c.key for c in at.get("plotly_chart")] == ["evaluate.chart.overview"]
     page = tree_text(at)
     assert en("metric.semantic_similarity") in page and en("metric.context_recall") in page
     judge = en("evaluate.needs_judge", metrics="|").split("|")[0]  # the metrics that need a judge
@@ -143,13 +151,27 @@ def test_launch_run_and_read_the_results(app_env, lab, question_set, new_app):
     rag_similarity = table.loc[en("metric.semantic_similarity"), en("strategy.rag")]
     assert rag_similarity == describe_estimate(sim["rag"], "en")
 
+    # every other tab draws its charts when opened: trade-offs, heatmap, head to head (2),
+    # abstention; the compare tab says there is no other run
+    drawn = {}
+    for name in ("tradeoffs", "questions", "h2h", "unanswerable", "compare"):
+        drawn[name] = [c.key for c in open_tab(at, name).get("plotly_chart")]
+        assert not re.search(r"\bnan\b", tree_text(at), re.I), name
+    assert all(drawn[name] for name in ("tradeoffs", "questions", "unanswerable")), drawn
+    assert len(drawn["h2h"]) == 2 and not drawn["compare"], drawn
+    assert en("evaluate.compare.none") in [i.value for i in at.info]
+    assert not set(drawn["tradeoffs"]) & set(drawn["questions"])  # one tab at a time
+
     # head to head: RAG against the base model, the sentence from the stored scores
+    open_tab(at, "h2h")
+    text = shown(at)
     h2h = results.head_to_head(lab, run_id, "rag", "base", "semantic_similarity")
     sentence = describe_comparison(replace(h2h.comparison, a="RAG", b="the base model"),
                                    "answer similarity", "en")
     assert sentence[:1].upper() + sentence[1:] in text
 
     # per question: open the second question; every strategy's answer next to the reference
+    open_tab(at, "questions")
     at.selectbox(key="evaluate.question").set_value(1).run()
     assert not problems(at), problems(at)
     detail = results.question_detail(lab, run_id, 1)
@@ -166,7 +188,9 @@ def test_launch_run_and_read_the_results(app_env, lab, question_set, new_app):
     assert {b.proto.label for b in at.get("download_button")} == {en("evaluate.export.csv"),
                                                                   en("evaluate.export.json")}
 
-    # Spanish: translated names and labels, decimal commas; the choices made carry over
+    # Spanish: translated names and labels, decimal commas; the open tab and the choices made
+    # carry over (the question chosen is kept while another tab is open)
+    open_tab(at, "h2h")
     at.selectbox(key="evaluate.h2h.metric.en").set_value("rouge_l").run()
     at.sidebar.radio[0].set_value("es").run()
     assert not problems(at), problems(at)
@@ -174,7 +198,10 @@ def test_launch_run_and_read_the_results(app_env, lab, question_set, new_app):
     assert metrics[translate("es", "strategy.base")] == format_number(sim["base"].mean, "es")
     assert translate("es", "metric.semantic_similarity") in tree_text(at)
     assert at.selectbox(key="evaluate.h2h.metric.es").value == "rouge_l"
+    assert at.session_state["evaluate.question"] == 1
+    open_tab(at, "questions", "es")
     assert at.selectbox(key="evaluate.question").value == 1
+    open_tab(at, "h2h", "es")
     at.sidebar.radio[0].set_value("en").run()
     assert at.selectbox(key="evaluate.h2h.metric.en").value == "rouge_l"
 

@@ -1,6 +1,7 @@
 """The paraphrase and RAFT builders' logic without a database or model: rule-based rewordings in
 English and Spanish, the LLM hook (with a fake generator that implements the real interface), the
-held-out filter, the seeded no-gold share, citations, and the estimate's length warning."""
+held-out filter, the seeded no-gold share, citations, and the estimate's length warning. Also the
+trainer's memory-saving loss (logits only where tokens are scored), on a tiny random Llama."""
 
 from __future__ import annotations
 
@@ -182,3 +183,35 @@ def test_length_warning_names_the_max_length_that_keeps_examples_whole():
     assert length_warnings([100, 200], 256, 0) == []
     [warning] = length_warnings([100, 700, 1000], 256, 1)
     assert "2 of 3" in warning and "1000" in warning and "1024" in warning and "1 of them" in warning
+
+
+# --- the trainer's loss on scored positions only ----------------------------------------------------
+def test_scored_only_loss_equals_the_models_own_loss():
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from backend.finetune.batches import Encoded, collate
+    from backend.finetune.config import FinetuneConfig
+    from backend.finetune.methods import get_method
+    from backend.finetune.trainer import causal_lm_loss
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=2, num_attention_heads=4,
+                                         num_key_value_heads=4, tie_word_embeddings=True)).eval()
+    items = [Encoded(list(range(1, 9)), [-100] * 5 + [6, 7, 8]),  # a prompt, then the answer
+             Encoded(list(range(10, 14)), [-100, 11, 12, 13])]
+    batch = collate(items, 0)  # the second row is padded: its padding is never scored
+    expected = model(**batch).loss
+    ours = causal_lm_loss(model, batch)
+    assert torch.allclose(ours, expected, atol=1e-6)
+    ours.backward()  # and it trains: gradients reach the weights
+    assert model.get_input_embeddings().weight.grad.abs().sum() > 0
+    lora = get_method("adapter").prepare(model, FinetuneConfig(target_modules=("q_proj",),
+                                                               lora_dropout=0.0)).eval()
+    assert torch.allclose(causal_lm_loss(lora, batch), lora(**batch).loss, atol=1e-6)
+
+    class Other(torch.nn.Module):  # an unknown architecture: its own loss is used
+        def forward(self, **batch):
+            return type("Out", (), {"loss": torch.tensor(1.25)})()
+    assert causal_lm_loss(Other(), batch).item() == 1.25
