@@ -1,6 +1,6 @@
 """Ingestion: uploaded files -> parsed documents -> chunks -> embeddings -> the corpus's vector
-tables, as a service function (``ingest``) and as the job kind ``ingest``; index rebuilds as the
-job kind ``build_index``.
+tables, as a service function (``ingest``) and as the job kind ``ingest``. Index rebuilds (the job
+kind ``build_index``) live in ``backend.corpus.build`` and are re-exported here.
 
 Promises:
  - a document is stored once per corpus, keyed by its content hash: the same file again adds
