@@ -36,20 +36,17 @@ N_EVAL = 50
 
 def demo_corpus(lab) -> tuple[str, float | None]:
     """The demo corpus (ingested once); returns its id and the ingestion seconds (None: reused)."""
-    import hashlib
-
     from backend.corpus import store
     from backend.corpus.ingest import ingest
-    from backend.demo.build import DEMO_LANGUAGE, demo_files
+    from backend.demo.build import DEMO_LANGUAGE
+    from backend.demo.stages import missing_files
     from backend.errors import NotFound
 
     try:
         corpus = store.get_corpus(lab, CORPUS)
     except NotFound:
         corpus = store.create_corpus(lab, CORPUS, DEMO_LANGUAGE)
-    present = {(r["name"], r["sha256"]) for r in lab.db.fetchall(
-        "SELECT name, sha256 FROM documents WHERE corpus_id = %s AND status = 'ready'", (corpus.id,))}
-    files = [f for f in demo_files(1) if (f.name, hashlib.sha256(f.data).hexdigest()) not in present]
+    files = missing_files(lab, corpus.id)
     if not files:
         return corpus.id, None
     began = time.perf_counter()
@@ -59,22 +56,10 @@ def demo_corpus(lab) -> tuple[str, float | None]:
     return corpus.id, time.perf_counter() - began
 
 
-def _alternate(questions: list[dict], n: int) -> list[dict]:
-    """The first ``n`` questions, taking the languages in turn (file order within each)."""
-    queues: dict[str, list[dict]] = {}
-    for q in questions:
-        queues.setdefault(q["language"], []).append(q)
-    out: list[dict] = []
-    while len(out) < n and any(queues.values()):
-        for queue in queues.values():
-            if queue and len(out) < n:
-                out.append(queue.pop(0))
-    return out
-
-
 def question_set(lab, corpus_id: str) -> int:
     """50 demo questions held out, the other 24 for training (stored once)."""
     from backend.demo.build import demo_questions
+    from backend.demo.plan import _alternate
     from backend.finetune.questions import create_set
 
     row = lab.db.fetchone("SELECT id FROM question_sets WHERE corpus_id = %s AND name = %s",
