@@ -9,6 +9,7 @@ import streamlit as st
 from ui import i18n, state
 from ui.i18n import t
 from ui.status import sidebar_status
+from ui.warm import warm_chunks
 
 PAGES = [
     ("pages/home.py", "nav.home", ":material/home:"),
@@ -26,4 +27,5 @@ st.set_page_config(page_title=t("app.title"), page_icon="🔬", layout="wide")
 page = st.navigation([st.Page(path, title=t(key), icon=icon, default=(index == 0))
                       for index, (path, key, icon) in enumerate(PAGES)])
 sidebar_status()
+warm_chunks()  # chart and table code loads in the browser while the first page is read
 page.run()

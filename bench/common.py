@@ -42,11 +42,12 @@ def shared_data_or_exit() -> Path:
     return SHARED_DATA
 
 
-def threads() -> int:
-    """Torch threads for the benchmark (``LAB_BENCH_THREADS``, default: every core), set once."""
+def threads(default: int | None = None) -> int:
+    """Torch threads for the benchmark (``LAB_BENCH_THREADS``; else ``default``, else every
+    core), set once."""
     import torch
 
-    n = int(os.environ.get("LAB_BENCH_THREADS") or os.cpu_count() or 1)
+    n = int(os.environ.get("LAB_BENCH_THREADS") or default or os.cpu_count() or 1)
     torch.set_num_threads(n)
     return n
 

@@ -17,7 +17,8 @@ their answer spans (``../shared/data/covid_qa``); without ``../shared`` the demo
     and the same batch of 4, in each method's own precision (``precision_plan``).
 
 Run apart from the tests: ``.venv/bin/python bench/finetune_bench.py`` (``--skip-before`` leaves
-out the second job; ``LAB_BENCH_THREADS`` sets torch threads, default every core).
+out the second job; ``LAB_BENCH_THREADS`` sets torch threads, default the worker's own limit,
+``worker_threads``: fine-tunes run in a worker, which keeps one core for the interface).
 """
 
 from __future__ import annotations
@@ -151,9 +152,16 @@ def make_dataset(lab, pairs) -> int:
     return datasets.build_dataset(lab, "qa_pairs", corpus.id, question_set_id=qs.id).id
 
 
+def worker_threads() -> int:
+    """Torch threads as a worker runs a fine-tune (``worker_threads``), unless overridden."""
+    from backend import config
+
+    return common.threads(config.build().worker_threads)
+
+
 def run_job_child(dataset_id: int, without_copy: bool) -> None:
     """In the subprocess: the whole job, then its result as one JSON line."""
-    common.threads()
+    worker_threads()
     from backend.finetune import registry
     from backend.finetune.jobs import submit_finetune
     from backend.jobs.runner import run_inline
@@ -293,10 +301,10 @@ def main() -> None:
         return
     parts = set(args.only.split(","))
     common.header("Fine-tuning benchmark")
-    threads = common.threads()
+    threads = worker_threads()
     pairs, origin = qa_pairs()
     common.info("data", f"{len(pairs)} pairs: {origin}")
-    common.info("torch threads", str(threads))
+    common.info("torch threads (as a worker: worker_threads)", str(threads))
     lab = common.open_bench_lab()
     examples = chat(pairs)
     results = []

@@ -316,6 +316,9 @@ def measure(args, pages: list[str]) -> bool:
                               common.info)
     common.info("in the lab", ", ".join(f"{v} {k}" for k, v in pages_lab.inventory(lab).items()))
     env = lab_environment(lab)
+    if args.no_warm:
+        env["LAB_UI_WARM"] = "0"
+    common.info("chart and table code loaded ahead (ui/warm.py)", "no" if args.no_warm else "yes")
     if args.profile:
         profile_page(env, args.profile)
         return True
@@ -341,6 +344,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="visits per page and way (default 5)")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages")
     parser.add_argument("--no-worker", action="store_true", help="start the dashboard alone")
+    parser.add_argument("--no-warm", action="store_true",
+                        help="without the chart and table code loaded ahead (ui/warm.py)")
     parser.add_argument("--profile", metavar="PAGE", help="profile one page's script and stop")
     args = parser.parse_args()
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]

@@ -32,12 +32,15 @@ def prefilled_inputs(model: Any, rows: list[list[int]], pad_id: int, max_new_tok
         raise ValueError("every prompt needs at least two tokens to be prefilled")
     device = model.device
     width = max(len(r) for r in rows)
+    # Only the cache is wanted: vocabulary-sized logits at every prompt position were 13% of the
+    # reading's work for a 546-token prompt, so models that can skip them compute one row.
+    extra = {"logits_to_keep": 1} if _keeps_logits(model) else {}
     caches = []
     for row in rows:
         ids = torch.tensor([row[:-1]], device=device)
-        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True, **extra)
         caches.append(out.cache)
-        del out  # the logits of the whole prompt are not needed
+        del out
     cache = StaticCache(config=model.config, max_cache_len=width + max_new_tokens)
     for layer in range(len(caches[0].layers)):
         keys, values = [], []
@@ -56,3 +59,14 @@ def prefilled_inputs(model: Any, rows: list[list[int]], pad_id: int, max_new_tok
         mask[i, width - len(row):] = 1
     return {"input_ids": input_ids, "attention_mask": mask,
             "cache": cache}
+
+
+def _keeps_logits(model: Any) -> bool:
+    """Whether ``model``'s forward takes ``logits_to_keep`` (through a PEFT wrapper too)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False

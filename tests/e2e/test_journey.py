@@ -42,6 +42,7 @@ from tests.e2e.helpers import (
     upload_files,
     wait_idle,
 )
+from ui.warm import chunk_files
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +89,10 @@ def step_home(j: Journey) -> None:
         j.text("status.worker_alive"), timeout=STATUS_TIMEOUT_MS)
     expect(sidebar(page)).to_contain_text(j.text("sidebar.database_ok", version=pg_version))
     expect(sidebar(page)).to_contain_text(j.text("sidebar.worker_ok"), timeout=STATUS_TIMEOUT_MS)
+    # once Home is drawn and the browser idle, the chart and table code has loaded (ui/warm.py)
+    page.wait_for_function("() => (window.__labWarmed || []).length === %d" % len(chunk_files()),
+                           timeout=30_000)
+    assert sorted(page.evaluate("() => window.__labWarmed")) == sorted(chunk_files())
 
 
 def step_spanish(j: Journey) -> None:

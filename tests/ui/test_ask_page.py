@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.tiny_lora import train_tiny_lora
-from tests.ui.conftest import tree_text
+from tests.ui.conftest import open_page, tree_text
 from ui.i18n import translate
 from ui.sources import highlight_html, question_pattern, question_terms, substring_pattern
 
@@ -24,26 +24,11 @@ RETURNS_MD = (b"# Returns\n\nThe Altura 2 tent can be returned within 45 days of
               b"soap. Never machine-wash it.\n")
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+
+
 def en(key: str, **fmt) -> str:
     return translate("en", key, **fmt)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def open_page(new_app):
-    at = new_app()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 # --- highlighting (pure) ---------------------------------------------------------------------------
@@ -70,7 +55,7 @@ def test_substring_highlight_and_no_pattern():
 
 # --- the page -----------------------------------------------------------------------------------------
 def test_empty_state_points_to_corpora(app_env, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not at.error
     assert at.title[0].value == en("ask.title")
     assert [i.value for i in at.info] == [en("corpora.empty")]
@@ -81,7 +66,7 @@ def test_a_corpus_without_documents_says_so(app_env, lab, new_app):
     from backend.corpus import store
 
     store.create_corpus(lab, "Empty one", "en")
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert en("ask.no_documents", name="Empty one") in [w.value for w in at.warning]
 
 
@@ -160,7 +145,7 @@ def test_without_a_model_base_and_rag_are_offered_and_the_way_to_a_model_is_show
     from backend.corpus import store
 
     store.create_corpus(lab, "Tents", "en")
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     pills = at.pills(key="ask.strategies")
     assert pills.options == [en("strategy.base"), en("strategy.rag")]
     assert pills.value == ["base", "rag"]  # both chosen to start with
@@ -182,7 +167,7 @@ def test_without_a_model_base_and_rag_are_offered_and_the_way_to_a_model_is_show
 # --- answering -----------------------------------------------------------------------------------------
 def test_base_and_rag_answer_side_by_side_with_metrics_and_sources(app_env, lab, tiny_corpus,
                                                                   new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not at.error and not at.warning
     ask(at, "How many days do I have to return the tent?", tokens=24, mode="vector", k=2)
     assert not at.error, [e.value for e in at.error]
@@ -229,7 +214,7 @@ def test_base_and_rag_answer_side_by_side_with_metrics_and_sources(app_env, lab,
 def test_one_strategy_failing_leaves_the_others_answering(app_env, lab, tiny_corpus, new_app):
     """The corpus has no active index any more: RAG says so in its column, Base still answers."""
     lab.db.execute("UPDATE corpus_indexes SET active = false WHERE corpus_id = %s", (tiny_corpus.id,))
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     ask(at, "How many days do I have to return the tent?", tokens=8, mode="hybrid", k=2)
     base, rag = answer_columns(at).values()
     assert [e.value for e in rag.error] == ["This corpus has no active index. Activate a ready index."]
@@ -250,7 +235,7 @@ def test_with_a_fine_tuned_model_all_four_strategies_answer(app_env, lab, tiny_c
         ("Can I machine-wash the tent?", "No, never machine-wash it."),
         ("What do I need for a refund?", "The receipt.")], name="tent adapter")
     try:
-        at = open_page(new_app)
+        at = open_page(new_app, PAGE)
         pills = at.pills(key="ask.strategies")
         assert pills.value == ["base", "rag", "finetuned", "hybrid"]  # every strategy to start with
         picker = at.selectbox(key="ask.model")

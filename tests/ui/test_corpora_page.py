@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.ui.conftest import tree_text
+from tests.ui.conftest import open_page, tree_text
 from ui.i18n import translate
 
 PAGE = "pages/corpora.py"
@@ -19,26 +19,11 @@ FAQ_TXT = (b"Shipping takes three working days within the peninsula. Orders plac
            b"leave the warehouse the same day.\n")
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+
+
 def en(key: str, **fmt) -> str:
     return translate("en", key, **fmt)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def open_page(new_app):
-    at = new_app()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def shown(at) -> str:
@@ -64,7 +49,7 @@ def filled(app_env, lab):
 
 
 def test_empty_state_invites_to_create_a_corpus(app_env, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not problems(at)
     assert at.title[0].value == en("corpora.title")
     assert [i.value for i in at.info] == [en("corpora.empty")]
@@ -75,7 +60,7 @@ def test_empty_state_invites_to_create_a_corpus(app_env, new_app):
 def test_create_a_corpus_through_the_form(app_env, lab, new_app):
     from backend.corpus import store
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.text_input(key="corpora.create.name").input("Manuales")
     at.radio(key="corpora.create.language").set_value("es")
     at.button(key="corpora.create.submit").click().run()
@@ -100,7 +85,7 @@ def test_page_with_data_shows_the_document_its_chunks_and_flags(app_env, lab, fi
     from backend.corpus import store
 
     doc = store.list_documents(lab, filled.id)[0]
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not problems(at)
     table = at.dataframe[0].value
     assert table["name"].tolist() == ["returns-policy.md"]
@@ -119,7 +104,7 @@ def test_page_with_data_shows_the_document_its_chunks_and_flags(app_env, lab, fi
 
 
 def test_chunk_search_narrows_and_marks_the_words(app_env, lab, filled, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.text_input(key="corpora.chunks.search").input("lukewarm").run()
     assert not problems(at)
     cards = [m.value for m in at.markdown if "Clean the tent" in m.value or "45 days" in m.value]
@@ -133,7 +118,7 @@ def test_upload_queues_a_job_then_shows_per_file_results(app_env, lab, filled, n
     from backend.jobs.runner import run_inline
     from backend.jobs.service import list_jobs
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.file_uploader(key="corpora.upload.files").set_value([
         ("shipping-faq.txt", FAQ_TXT, "text/plain"),
         ("empty.txt", b"", "text/plain"),
@@ -164,7 +149,7 @@ def test_upload_queues_a_job_then_shows_per_file_results(app_env, lab, filled, n
 def test_delete_a_document_then_the_corpus(app_env, lab, filled, new_app):
     from backend.corpus import store
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.button(key="corpora.doc.delete").click().run()
     assert not problems(at)
     assert store.list_documents(lab, filled.id) == []
@@ -181,7 +166,7 @@ def test_rebuild_refuses_a_chunk_size_over_the_model_limit_and_builds_a_valid_on
         app_env, lab, filled, new_app):
     from backend.corpus import store
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     size_key = f"corpora.index.size.{filled.id}"
     at.number_input(key=size_key).set_value(400)
     at.button(key=f"corpora.index.submit.{filled.id}").click().run()
@@ -202,7 +187,7 @@ def test_rebuild_refuses_a_chunk_size_over_the_model_limit_and_builds_a_valid_on
 def test_the_page_speaks_spanish(app_env, lab, filled, new_app):
     from ui.state import LANG_KEY
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.sidebar.radio(key=LANG_KEY).set_value("es").run()
     assert not problems(at)
     assert at.title[0].value == translate("es", "corpora.title")

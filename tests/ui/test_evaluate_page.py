@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.ui.conftest import tree_text
+from tests.ui.conftest import open_page, tree_text
 from ui.i18n import translate
 
 PAGE = "pages/evaluate.py"
@@ -35,26 +35,11 @@ HELD_OUT = [
 TRAIN = [{"question": "What is the return period?", "reference": "45 days from delivery."}]
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+
+
 def en(key: str, **fmt) -> str:
     return translate("en", key, **fmt)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def open_page(new_app):
-    at = new_app()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not problems(at), problems(at)
-    return at
 
 
 def open_tab(at, name: str, lang: str = "en"):
@@ -90,7 +75,7 @@ def question_set(app_env, lab):
 
 
 def test_empty_state(app_env, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE, strict=True)
     assert at.title[0].value == en("evaluate.title")
     assert [i.value for i in at.info] == [en("evaluate.empty")]
     assert not at.get("plotly_chart") and not at.selectbox
@@ -102,7 +87,7 @@ def test_launch_run_and_read_the_results(app_env, lab, question_set, new_app):
     from backend.jobs.runner import run_inline
     from backend.jobs.service import get_job
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE, strict=True)
     assert not at.info  # a question set exists: no empty state, the launch form instead
     assert at.selectbox(key="evaluate.launch.set.en").value == question_set.id
     assert at.radio(key="evaluate.launch.part.en").value == "held_out"  # the fair test by default

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from backend.finetune.config import describe
-from tests.ui.conftest import tree_text
+from tests.ui.conftest import open_page, tree_text
 from ui.i18n import CATALOGUES, translate
 
 PAGE = "pages/finetune.py"
@@ -36,26 +36,11 @@ QA = [("How many days do I have to return the Altura 2 tent?", "45 days from pur
       ("When are refunds paid?", "Within five working days.")]
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+
+
 def en(key: str, **fmt) -> str:
     return translate("en", key, **fmt)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def open_page(new_app):
-    at = new_app()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def problems(at) -> list:
@@ -165,7 +150,7 @@ def test_loss_points_keep_the_latest_attempt_and_the_figure_is_orange():
 
 # --- the page ------------------------------------------------------------------------------------------
 def test_empty_state_says_what_to_do_next(app_env, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not problems(at)
     assert at.title[0].value == en("finetune.title")
     assert [i.value for i in at.info] == [en("finetune.empty.no_corpus")]
@@ -187,7 +172,7 @@ def test_page_with_data_shows_sets_examples_estimate_runs_and_lineage(app_env, l
     assert job.status == "succeeded", job.error
     model = list_models(lab)[0]
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not problems(at)
     text, reader = tree_text(at), shown(at)
     # question sets: the set with its split sizes
@@ -242,7 +227,7 @@ def test_upload_generate_and_build_through_the_page(app_env, lab, corpus, new_ap
     from backend.finetune.datasets import dataset_examples, list_datasets
     from backend.finetune.questions import get_set, list_sets
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert en("finetune.sets.empty") in [i.value for i in at.info]
     at.file_uploader(key="finetune.upload.file.0").set_value(
         [("faq.csv", QUESTIONS_CSV, "text/csv")]).run()
@@ -278,7 +263,7 @@ def test_launch_enqueues_a_finetune_job_then_cancel_and_resume(app_env, lab, dat
     from backend.jobs.service import get_job, list_jobs
 
     _, ds = dataset
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     at.number_input(key="finetune.cfg.max_steps").set_value(2)
     at.number_input(key="finetune.cfg.lora_r").set_value(4)
     at.button(key="finetune.estimate").click().run()
@@ -318,7 +303,7 @@ def test_sensitive_data_must_be_redacted_or_acknowledged_before_launch(app_env, 
     ingest(lab, corpus.id, [("contacts.md", b"# Refunds\n\nFor refunds write to "
                             b"ana.perez@example.com; the desk answers within two working days.\n")])
     build_dataset(lab, "continued_pretraining", corpus.id, name="contacts text")
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE)
     assert not problems(at)
     warning = next(plain(w.value) for w in at.warning if "contacts.md" in plain(w.value))
     assert "1 e-mail address" in warning

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from backend.evaluate import results, runner
 from backend.evaluate.strategies import StrategyConfig
 from backend.evaluate.wording import describe_estimate
+from tests.ui.conftest import open_page
 from ui.i18n import translate
 from ui.report import DOWNLOAD_HTML_KEY, DOWNLOAD_MD_KEY, PRIORITY_PREFIX
 
@@ -24,15 +25,6 @@ RAG = [b + 0.30 + 0.01 * (i % 3) for i, b in enumerate(BASE)]
 
 def en(key: str, **fmt) -> str:
     return translate("en", key, **fmt)
-
-
-def open_page(new_app):
-    at = new_app()
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def memo_text(at) -> str:
@@ -71,14 +63,14 @@ def planted_run(lab) -> str:
 
 
 def test_empty_state_says_what_to_do(app_env, new_app):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE, strict=True)
     assert at.title[0].value == en("report.title")
     assert [i.value for i in at.info] == [en("report.empty")]
     assert not at.get("html") and not at.get("download_button")
 
 
 def test_the_memo_follows_the_stored_results_and_the_priorities(app_env, new_app, lab, planted_run):
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE, strict=True)
     assert at.selectbox(key="report.run").value == planted_run
     html = memo_text(at)
     assert "Use RAG: it gives the best answers on this corpus — RAG beats the base model on answer " \
@@ -115,7 +107,7 @@ def test_the_memo_follows_the_stored_results_and_the_priorities(app_env, new_app
 def test_the_memo_follows_the_language(app_env, new_app, planted_run):
     from ui.state import LANG_KEY
 
-    at = open_page(new_app)
+    at = open_page(new_app, PAGE, strict=True)
     at.sidebar.slider(key=PRIORITY_PREFIX + "cost").set_value(1).run()
     at.sidebar.radio(key=LANG_KEY).set_value("es").run()
     assert not at.exception
