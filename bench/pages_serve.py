@@ -45,5 +45,8 @@ if _LOG:
 if __name__ == "__main__":
     from streamlit.web.cli import main
 
+    from ui import preload
+
+    preload.start()  # as ui.serve does
     sys.argv[0] = "streamlit"
     main()

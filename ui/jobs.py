@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import streamlit as st
 
 from ui.errors import guard, show_error
-from ui.i18n import has_key, t
+from ui.i18n import current_language, has_key, t, translate
 from ui.state import JOB_CANCEL_PREFIX
 
 if TYPE_CHECKING:
@@ -93,6 +93,34 @@ def progress_text(job: Any) -> str:
 
 
 # --- widgets ---------------------------------------------------------------------------------------
+def message_text(job: Any) -> str:
+    """The job's message in the reader's language: translated from its key and values
+    (``backend.messages``) when the catalogue has them and they still describe the stored text
+    (a writer that set only the text leaves an older key behind), else the text as stored."""
+    data, stored = getattr(job, "message_i18n", None), job.message or ""
+    if data is None or _translated(data, "en") != stored:
+        return stored
+    return _translated(data, current_language()) or stored
+
+
+def _translated(data: Any, lang: str) -> str | None:
+    """``{"key", "args"}`` (values may nest) as ``jobmsg.<key>`` text in ``lang``; None if a key
+    is unknown or the data malformed."""
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+        return None
+    key = f"jobmsg.{data['key']}"
+    if not has_key(key, lang):
+        return None
+    args = {}
+    for name, value in (data.get("args") or {}).items():
+        if isinstance(value, dict):
+            value = _translated(value, lang)
+            if value is None:
+                return None
+        args[name] = value
+    return translate(lang, key, **args)
+
+
 def status_chip(status: str) -> None:
     """A coloured badge with the translated status."""
     st.badge(t(f"job.status.{status}"), color=STATUS_COLOURS.get(status, "gray"),
@@ -117,7 +145,7 @@ def _render(lab: "Lab", job: Any) -> None:
             st.progress(min(max(float(fraction), 0.0), 1.0), text=progress_text(job))
         else:
             st.caption(progress_text(job))
-        details = [job.message or ""]
+        details = [message_text(job)]
         if (job.attempts or 1) > 1:
             details.append(t("job.attempt", attempt=job.attempts))
         if any(details):
@@ -170,7 +198,7 @@ def jobs_table(jobs: Iterable[Any]) -> None:
             "title": job.title, "kind": job.kind,
             "status": f"{STATUS_DOTS.get(job.status, '⚪')} {t(f'job.status.{job.status}')}",
             "progress": job.fraction, "created": _when(job.created_at), "duration": took,
-            "message": job.error if job.status == "failed" and job.error else (job.message or ""),
+            "message": job.error if job.status == "failed" and job.error else message_text(job),
         })
     if not rows:
         st.caption(t("jobs.none"))

@@ -14,6 +14,7 @@ from backend.corpus import pipeline, store
 from backend.corpus.pipeline import Pending, Target, corpus_lock, error_message, ignore_batch, targets
 from backend.errors import JobCancelled
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -40,7 +41,8 @@ def build_index(lab: "Lab", index_id: str, *, progress: Progress | None = None,
             docs = store.list_documents(lab, corpus.id)
             with lab.db.connect() as conn:
                 present = vindex.documents_in_table(conn, idx.table_name)
-            report_progress(0, len(docs), message=f"{len(docs)} documents to index", unit="documents")
+            report_progress(0, len(docs), message=msg("index.to_index", documents=len(docs)),
+                            unit="documents")
             wave: list[Pending] = []
             for done, info in enumerate(docs, start=1):
                 if info.id not in present:
@@ -50,7 +52,8 @@ def build_index(lab: "Lab", index_id: str, *, progress: Progress | None = None,
                 if done == len(docs) or sum(len(p.chunks[0]) for p in wave) >= pipeline.WAVE_CHUNKS:
                     chunks += _build_wave(lab, target, wave, check)
                     wave = []
-                    report_progress(done, len(docs), message=f"{done}/{len(docs)} documents · {chunks} chunks")
+                    report_progress(done, len(docs), message=msg(
+                        "index.progress", done=done, documents=len(docs), chunks=chunks))
     except BaseException as exc:
         if isinstance(exc, Exception) and not isinstance(exc, JobCancelled):
             store.set_index_status(lab, idx.id, "failed", error=error_message(exc))

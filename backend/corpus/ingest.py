@@ -38,6 +38,7 @@ from backend.corpus import pipeline, store
 from backend.corpus.build import build_index, build_index_job, rebuild_index  # noqa: F401 - their home was here
 from backend.corpus.pipeline import Pending, Target, corpus_lock, error_message, ignore_batch, targets
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -139,9 +140,11 @@ def ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *,
         parsed = []
         for i, (name, data) in enumerate(files, start=1):
             check()
-            report_progress(0, None, message=f"reading file {i}/{len(files)}", unit="files")
+            report_progress(0, None, message=msg("ingest.reading", number=i, files=len(files)),
+                            unit="files")
             parsed.extend(parse_upload(name, data, limits, text_column=text_column))
-        report_progress(0, len(parsed), message=f"{len(parsed)} file(s) to ingest", unit="files")
+        report_progress(0, len(parsed), message=msg("ingest.to_ingest", files=len(parsed)),
+                        unit="files")
         run = _Ingestion(lab, corpus, writes, report, check, report_progress, job_id, len(parsed))
         try:
             for result in parsed:
@@ -338,8 +341,9 @@ class _Ingestion:
         self.done += len(finished)
         if progress:
             report = self.report
-            self.progress(self.done, self.total, message=f"{self.done}/{self.total} files · "
-                          f"{report.chunks} chunks · {report.embeddings_per_s:.1f} embeddings/s",
+            self.progress(self.done, self.total, message=msg(
+                "ingest.progress", done=self.done, files=self.total, chunks=report.chunks,
+                rate=f"{report.embeddings_per_s:.1f}"),
                           unit="files", metrics={"chunks": report.chunks,
                                                  "embeddings_per_s": round(report.embeddings_per_s, 2)})
 

@@ -17,15 +17,12 @@ from psycopg.types.json import Jsonb
 from backend.demo import build
 from backend.demo.plan import DemoPlan
 from backend.errors import InputError
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
 
 STAGES = ("corpus", "questions", "dataset", "finetune", "evaluate", "freshness")
-STAGE_LABELS = {"corpus": "Ingesting the documents", "questions": "Storing the question set",
-                "dataset": "Building the training data", "finetune": "Training the LoRA adapter",
-                "evaluate": "Evaluating the four strategies",
-                "freshness": "Preparing the freshness check"}
 SET_NAME = "Nortera demo questions"
 DATASET_NAME = "Nortera demo · question-answer pairs + document chunks"
 MODEL_NAME = "Nortera demo LoRA"
@@ -57,8 +54,10 @@ class Stage:
 
     def progress(self, step, total=None, *, message: str | None = None, unit: str | None = None,
                  metrics: dict | None = None) -> None:
-        text = f"{self.number}/{len(STAGES)} {STAGE_LABELS[self.name]}" + (
-            f" · {message}" if message else "")
+        where = {"number": self.number, "stages": len(STAGES),
+                 "stage": msg(f"demo.stages.{self.name}")}
+        text = (msg("demo.stage_detail", **where, detail=message) if message
+                else msg("demo.stage", **where))
         if self.ctx is not None:
             self.ctx.progress(step, total, message=text, unit=unit, metrics=metrics)
         elif self.report is not None:

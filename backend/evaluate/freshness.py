@@ -33,6 +33,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import InputError, JobCancelled
 from backend.evaluate.strategies import StrategyConfig, answer_batch, parse_strategy
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -285,7 +286,7 @@ def _execute(lab: "Lab", row: dict, timeline: _Timeline, report: Callable[..., N
         check()
         _ask(lab, row["id"], "before", key, cfg, questions, refs, timeline, None)
         done += 1
-        report(done, steps, message=f"Asked before the change ({cfg.label})", unit="steps")
+        report(done, steps, message=msg("freshness.before", strategy=cfg.label), unit="steps")
 
     artifacts = ArtifactStore(lab.db, lab.settings.artifact_dir or None)
     files = [(f["name"], artifacts.get_bytes(f["artifact_id"])) for f in row["files"]]
@@ -304,18 +305,19 @@ def _execute(lab: "Lab", row: dict, timeline: _Timeline, report: Callable[..., N
     if failed:
         raise InputError("The changed document could not be ingested: " + "; ".join(failed))
     done += 1
-    report(done, steps, message=f"Ingested in {ingest_s:.1f} s", unit="steps")
+    report(done, steps, message=msg("freshness.ingested", seconds=f"{ingest_s:.1f}"), unit="steps")
     for key, cfg in strategies:  # at once: RAG should already see the new passages
         check()
         _ask(lab, row["id"], "after_ingest", key, cfg, questions, refs, timeline, change_at)
         done += 1
-        report(done, steps, message=f"Asked after ingestion ({cfg.label})", unit="steps")
+        report(done, steps, message=msg("freshness.after_ingestion", strategy=cfg.label), unit="steps")
 
     if row["retrain"]:
         from backend.evaluate.freshness_retrain import retrain
 
         def forward(step, total=None, *, message=None, **_):
-            report(done, steps, message=f"Retraining: {message or step}", unit="steps")
+            report(done, steps, message=msg("freshness.retraining", detail=message or str(step)),
+                   unit="steps")
 
         new_model = retrain(lab, row, timeline, forward, check)
         done += 1
@@ -326,7 +328,7 @@ def _execute(lab: "Lab", row: dict, timeline: _Timeline, report: Callable[..., N
                     check()
                     _ask(lab, row["id"], "after_retrain", key, replace(cfg, model_id=new_model),
                          questions, refs, timeline, change_at)
-                    report(done, steps, message=f"Asked after the retrain ({cfg.label})",
+                    report(done, steps, message=msg("freshness.after_retrain", strategy=cfg.label),
                            unit="steps")
     timeline.event("finished")
 

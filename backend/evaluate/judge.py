@@ -29,6 +29,7 @@ from backend.errors import ConfigError, InputError, LabError
 from backend.evaluate.metrics import (METRICS, REASON_CLOSED_BOOK, REASON_NO_REFERENCE,
                                       REASON_NOTHING_RETRIEVED, REASON_UNANSWERABLE, Sample, Score,
                                       _describe, _run, judge_keys)
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.evaluate.judge_llm import LabJudgeLLM
@@ -307,7 +308,8 @@ def judge_run(lab: "Lab", run_id: str, *, judge: JudgeConfig | None = None,
         judge_row = lab.db.fetchone(
             "INSERT INTO eval_judges (run_id, judge, metric_keys, config) VALUES (%s, %s, %s, %s)"
             " RETURNING id", (run.id, cfg.record, keys, _jsonb(_public(cfg))))["id"]
-        report(0, len(pending), message=f"Judging {len(pending)} answers", unit="answers")
+        report(0, len(pending), message=msg("evaluate.judging_count", answers=len(pending)),
+               unit="answers")
         for start in range(0, len(pending), max(1, chunk)):
             check()
             rows = pending[start:start + chunk]
@@ -331,7 +333,7 @@ def judge_run(lab: "Lab", run_id: str, *, judge: JudgeConfig | None = None,
                 " seconds = %s, finished_at = now() WHERE id = %s",
                 (outcome["judged"], outcome["ok"], outcome["failed"], _jsonb(llm.usage.as_dict()),
                  time.perf_counter() - began, judge_row))
-            report(start + len(rows), len(pending), message="Judging", unit="answers",
+            report(start + len(rows), len(pending), message=msg("evaluate.judging"), unit="answers",
                    metrics={"judge_failed": outcome["failed"], "judge_ok": outcome["ok"]})
     outcome["usage"] = llm.usage.as_dict()
     return outcome

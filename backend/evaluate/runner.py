@@ -22,6 +22,7 @@ from backend.errors import InputError, NotFound
 from backend.evaluate.metrics import METRICS, Sample, Score, offline_keys
 from backend.evaluate.strategies import DEFAULT_BATCH_SIZE, StrategyConfig, answer_batch
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -340,7 +341,7 @@ def run_evaluation(lab: "Lab", run_id: str, *, progress: Progress | None = None,
     if answered < total:
         check_pinned(lab, run)
     began, new = time.perf_counter(), 0
-    report(answered, total, message=f"{answered}/{total} answered", unit="answers")
+    report(answered, total, message=msg("evaluate.answered", done=answered, total=total), unit="answers")
     for strat in run.strategies:
         missing = _missing_answers(lab, run.id, strat.key)
         if not missing:
@@ -354,7 +355,8 @@ def run_evaluation(lab: "Lab", run_id: str, *, progress: Progress | None = None,
             _store_answers(lab, run.id, strat, [missing[i] for i in indices], answers)
             answered, new = answered + len(indices), new + len(indices)
             rate = new / max(time.perf_counter() - began, 1e-9)
-            report(answered, total, message=f"{answered}/{total} answered ({strat.label})",
+            report(answered, total, message=msg("evaluate.answered_by", done=answered, total=total,
+                                       strategy=strat.label),
                    unit="answers", metrics={"answers_per_s": round(rate, 3)})
 
         answer_batch(lab, strat.config, missing, batch_size=run.batch_size, check_cancelled=check,
@@ -417,7 +419,8 @@ def _score_offline(lab: "Lab", run: EvalRun, report: Progress, check: Callable[[
         from backend.models.embeddings import get_embedding
 
         embedding = get_embedding(lab.settings, run.embed_spec)
-    report(0, len(pending), message=f"Scoring {len(pending)} answers", unit="answers")
+    report(0, len(pending), message=msg("evaluate.scoring_count", answers=len(pending)),
+           unit="answers")
     for start in range(0, len(pending), SCORE_CHUNK):
         check()
         chunk = pending[start:start + SCORE_CHUNK]
@@ -436,7 +439,7 @@ def _score_offline(lab: "Lab", run: EvalRun, report: Progress, check: Callable[[
             conn.cursor().executemany(
                 "INSERT INTO eval_scores (run_id, strategy, position, metric, value, status, reason)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
-        report(start + len(chunk), len(pending), message="Scoring", unit="answers")
+        report(start + len(chunk), len(pending), message=msg("evaluate.scoring"), unit="answers")
     return len(pending)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from backend.errors import InputError, JobCancelled
 from backend.finetune.config import FinetuneConfig
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def run_finetune(lab, params: dict, *, ctx=None) -> dict:
                           checkpoint_dir=folder, keep=settings.checkpoints_keep,
                           hooks=Hooks(bridge.progress, bridge.check, bridge.saved))
         result = trainer.run(resume=resume)
-        bridge.progress(result.steps, result.total_steps, "Saving the model", {})
+        bridge.progress(result.steps, result.total_steps, msg("finetune.saving"), {})
         artifact, fmt = save_model_artifact(lab, model_id, trainer.model, tokenizer, cfg.method)
     except JobCancelled:
         finish_run(lab, model_id, "cancelled", result=trainer.result.as_dict() if trainer else None,

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from backend.errors import LabError
 from backend.finetune.batches import Encoded, collate, epoch_batches
 from backend.finetune.config import FinetuneConfig
+from backend.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ class Trainer:
         res.seconds = time.perf_counter() - started
         if self.val_set:
             loss = self._validate()
-            self.hooks.progress(res.steps, self.total, "Validation loss measured",
+            self.hooks.progress(res.steps, self.total, msg("finetune.validated"),
                                 {"val_loss": loss})
         self.model.eval()
 
@@ -263,7 +264,8 @@ class Trainer:
         return math.ceil(len(self.train_set) / self.cfg.batch_size)
 
     def _message(self) -> str:
-        return f"Step {self.result.steps} of {self.total}, epoch {self._epoch + 1} of {self.cfg.epochs}"
+        return msg("finetune.step", step=self.result.steps, steps=self.total, epoch=self._epoch + 1,
+                   epochs=self.cfg.epochs)
 
     def _autocast(self):
         import torch

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from backend.errors import JobCancelled
 from backend.jobs.progress import RateEstimator, Throttle
-from backend.jobs.store import jsonable
+from backend.jobs.store import i18n, jsonable
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -113,10 +113,12 @@ class JobContext:
             with self.lab.db.connect() as conn:
                 updated = conn.execute(
                     "UPDATE jobs SET step = %s, total = %s, unit = %s, rate = %s, eta_seconds = %s,"
-                    " message = COALESCE(%s, message), updated_at = now()"
+                    " message = COALESCE(%s, message),"
+                    " message_i18n = CASE WHEN %s::text IS NULL THEN message_i18n ELSE %s END,"
+                    " updated_at = now()"
                     " WHERE id = %s AND attempts = %s AND status IN ('running', 'cancelling')",
-                    (self._step, self._total, self._unit, rate, eta, self._message, self.job_id,
-                     self.attempt)).rowcount
+                    (self._step, self._total, self._unit, rate, eta, self._message, self._message,
+                     i18n(self._message), self.job_id, self.attempt)).rowcount
                 if updated:
                     conn.execute(
                         "INSERT INTO job_events (job_id, attempt, step, total, message, metrics)"

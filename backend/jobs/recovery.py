@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from backend.jobs import queue as pq
 from backend.jobs import store
+from backend.messages import msg
 
 if TYPE_CHECKING:
     import psycopg
@@ -69,7 +70,7 @@ def recover_stalled(lab: "Lab") -> list[int]:
                 {**secs, "id": r["id"]}).fetchone()
             if row is not None:
                 store.requeue(conn, row, status=row["status"],
-                              message="Its place in the queue was lost; queued again.")
+                              message=msg("job.queue_place_lost"))
                 handled.append(row["id"])
 
     lab.db.execute("DELETE FROM job_workers WHERE last_seen < now() - make_interval(secs => %s)",
@@ -82,13 +83,13 @@ def recover_stalled(lab: "Lab") -> list[int]:
 def _hand_on(conn: "psycopg.Connection", row: dict, max_attempts: int) -> None:
     worker = row["worker"] or "unknown"
     if row["status"] == "cancelling" or row["cancel_requested"]:
-        store.finish(conn, row, "cancelled", message="Cancelled (its worker stopped).")
+        store.finish(conn, row, "cancelled", message=msg("job.cancelled_worker_stopped"))
         return
     conn.execute("UPDATE jobs SET status = 'stalled' WHERE id = %s", (row["id"],))
     if row["attempts"] < max_attempts:
-        store.requeue(conn, row, status="stalled", message=(
-            f"The worker running this job ({worker}) stopped responding; the job resumes on the "
-            f"next free worker (attempt {row['attempts'] + 1} of {max_attempts})."))
+        store.requeue(conn, row, status="stalled", message=msg(
+            "job.worker_unresponsive", worker=worker, attempt=row["attempts"] + 1,
+            attempts=max_attempts))
     else:
         store.finish(conn, row, "failed", error=(
             f"The worker running this job ({worker}) stopped responding, on attempt "

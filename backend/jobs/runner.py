@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import DatabaseUnavailable, JobCancelled, LabError
 from backend.jobs import queue as pq
 from backend.jobs import registry, store
+from backend.messages import msg
 from backend.jobs.context import JobContext, JobLost, WorkerStopping
 
 if TYPE_CHECKING:
@@ -114,18 +115,19 @@ def _claim(lab: "Lab", job_id: int, attempt: int | None, worker_id: str) -> dict
                      job_id, attempt)
             return None
         if row["cancel_requested"] and row["status"] in ("queued", "stalled", "cancelling"):
-            store.finish(conn, row, "cancelled", message="Cancelled before it started.")
+            store.finish(conn, row, "cancelled", message=msg("job.cancelled_before_start"))
             return {**row, "status": "cancelled"}
         if row["status"] not in store.CLAIMABLE:
             log.info("job %s is %s; not starting it", job_id, row["status"])
             return None
         if attempt is None:
             pq.cancel_queued(conn, row["procrastinate_job_id"])
+        starting = msg("job.starting" if row["attempts"] == 1 else "job.resuming")
         conn.execute(
             "UPDATE jobs SET status = 'running', worker = %s, started_at = now(),"
             " heartbeat_at = now(), finished_at = NULL, rate = NULL, eta_seconds = NULL,"
-            " message = %s, updated_at = now() WHERE id = %s",
-            (worker_id, "Starting" if row["attempts"] == 1 else "Resuming", job_id))
+            " message = %s, message_i18n = %s, updated_at = now() WHERE id = %s",
+            (worker_id, starting, store.i18n(starting), job_id))
         store.add_event(conn, row, f"Started on {worker_id} (attempt {row['attempts']}).")
         return {**row, "status": "running"}
 
@@ -139,7 +141,7 @@ def _run_handler(ctx: JobContext, row: dict) -> str:
                                 result if isinstance(result, dict) else {"value": result})
     except JobCancelled:
         log.info("job %s cancelled", ctx.job_id)
-        return _end(ctx, "cancelled", message="Cancelled.")
+        return _end(ctx, "cancelled", message=msg("job.cancelled"))
     except WorkerStopping:
         log.info("job %s: the worker is stopping; handing the job on", ctx.job_id)
         return _end(ctx, "stalled")
@@ -191,11 +193,10 @@ def _end_once(ctx: JobContext, status: str, result: dict | None, message: str | 
             return "skipped"
         if status == "stalled":
             if row["cancel_requested"]:
-                store.finish(conn, row, "cancelled", message="Cancelled.")
+                store.finish(conn, row, "cancelled", message=msg("job.cancelled"))
                 return "cancelled"
-            store.requeue(conn, row, status="stalled", message=(
-                "The worker running this job was stopped; the job resumes on the next free "
-                f"worker (attempt {row['attempts'] + 1})."))
+            store.requeue(conn, row, status="stalled",
+                          message=msg("job.worker_stopped", attempt=row["attempts"] + 1))
             return "stalled"
         if status == "succeeded":
             conn.execute(

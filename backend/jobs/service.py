@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import DatabaseUnavailable, InputError, NotFound
 from backend.jobs import queue as pq
 from backend.jobs import registry, store
+from backend.messages import msg
 from backend.jobs.recovery import recover_stalled  # noqa: F401 - part of this API
 from backend.jobs.store import ACTIVE, FINISHED, STATUSES  # noqa: F401 - part of this API
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from backend.lab import Lab
 
 log = logging.getLogger(__name__)
+
+
+WAITING = msg("job.waiting")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Job:
     heartbeat_at: datetime | None
     worker: str | None
     error_detail: str | None = None
+    #: ``message``'s key and values (``backend.messages``), for the interface to translate
+    message_i18n: dict | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -103,9 +109,9 @@ def enqueue(lab: "Lab", kind: str, params: dict, *, title: str | None = None,
     try:
         with lab.db.connect() as conn:
             job_id = conn.execute(
-                "INSERT INTO jobs (kind, title, queue, params, message) VALUES (%s, %s, %s, %s,"
-                " 'Waiting for a worker') RETURNING id",
-                (kind, title, queue, Jsonb(params))).fetchone()["id"]
+                "INSERT INTO jobs (kind, title, queue, params, message, message_i18n)"
+                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (kind, title, queue, Jsonb(params), WAITING, store.i18n(WAITING))).fetchone()["id"]
             procrastinate_id = pq.defer_run(conn, job_id, 1, queue)
             conn.execute("UPDATE jobs SET procrastinate_job_id = %s WHERE id = %s",
                          (procrastinate_id, job_id))
@@ -156,13 +162,15 @@ def cancel(lab: "Lab", job_id: int) -> Job:
             raise NotFound(f"There is no job {job_id}.")
         waiting = row["status"] in store.CLAIMABLE
         if waiting and pq.cancel_queued(conn, row["procrastinate_job_id"]):
-            store.finish(conn, row, "cancelled", message="Cancelled before it started.")
+            store.finish(conn, row, "cancelled", message=msg("job.cancelled_before_start"))
         elif waiting and not _taken_by_worker(conn, row["procrastinate_job_id"]):
-            store.finish(conn, row, "cancelled", message="Cancelled before it started.")
+            store.finish(conn, row, "cancelled", message=msg("job.cancelled_before_start"))
         elif waiting or row["status"] == "running":
             pq.request_abort(conn, row["procrastinate_job_id"])
+            cancelling = msg("job.cancelling")
             conn.execute("UPDATE jobs SET status = 'cancelling', cancel_requested = true,"
-                         " message = 'Cancelling', updated_at = now() WHERE id = %s", (job_id,))
+                         " message = %s, message_i18n = %s, updated_at = now() WHERE id = %s",
+                         (cancelling, store.i18n(cancelling), job_id))
             store.add_event(conn, row, "Cancel requested.")
     return get_job(lab, job_id)
 
@@ -186,7 +194,7 @@ def retry(lab: "Lab", job_id: int) -> Job:
             raise InputError(f"Only a failed or cancelled job can be retried; this one is "
                              f"{row['status']}.")
         store.requeue(conn, row, status="queued",
-                      message=f"Queued again (attempt {row['attempts'] + 1})")
+                      message=msg("job.queued_again", attempt=row["attempts"] + 1))
     return get_job(lab, job_id)
 
 

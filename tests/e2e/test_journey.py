@@ -503,8 +503,8 @@ def test_main_journey(page, lab_server, shot, browser_log):
             step(j)
             wait_idle(page)
             assert_no_exception(page)
-        except Exception:
+        except Exception as exc:
             j.shot(f"{name}-FAILED")
-            raise
+            raise AssertionError(f"step {name} failed: {exc}\n{lab_server.log_tail(80)}") from exc
         j.shot(name)
     assert not browser_log.page_errors, f"JavaScript errors on the page: {browser_log.page_errors}"

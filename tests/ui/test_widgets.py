@@ -104,3 +104,45 @@ def test_an_unknown_job_is_a_friendly_message(app_env):
     at.run()
     assert not at.exception
     assert any("There is no job 987654" in e.value for e in at.error)
+
+
+def _job_panel_in_language():
+    import streamlit as st
+
+    from backend.jobs.service import list_jobs
+    from ui.jobs import job_progress, jobs_table
+    from ui.state import LANG_KEY, get_lab
+
+    st.session_state[LANG_KEY] = st.session_state["wanted_language"]
+    job_progress(st.session_state["job_id"])
+    jobs_table(list_jobs(get_lab()))
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "4/6 Training the LoRA adapter · Step 3 of 72, epoch 1 of 2"),
+    ("es", "4/6 Entrenando el adaptador LoRA · Paso 3 de 72, época 1 de 2"),
+])
+def test_a_job_message_reads_in_the_chosen_language(app_env, lab, queued_job, lang, expected):
+    """Progress recorded as a worker records it (a demo stage wrapping the trainer's step) is
+    stored in English with its key, and the panel and the jobs table show it translated."""
+    from backend.jobs.context import JobContext
+    from backend.messages import msg
+
+    lab.db.execute("UPDATE jobs SET status = 'running', started_at = now() WHERE id = %s",
+                   (queued_job,))
+    ctx = JobContext(job_id=queued_job, kind="ui.test", lab=lab)
+    step = msg("finetune.step", step=3, steps=72, epoch=1, epochs=2)
+    ctx.progress(3, 72, unit="steps", message=msg("demo.stage_detail", number=4, stages=6,
+                                                 stage=msg("demo.stages.finetune"), detail=step))
+    ctx.flush()
+    stored = lab.db.fetchone("SELECT message, message_i18n FROM jobs WHERE id = %s", (queued_job,))
+    assert stored["message"] == "4/6 Training the LoRA adapter · Step 3 of 72, epoch 1 of 2"
+    assert stored["message_i18n"]["args"]["detail"]["key"] == "finetune.step"
+
+    at = AppTest.from_function(_job_panel_in_language, default_timeout=30)
+    at.session_state["job_id"] = queued_job
+    at.session_state["wanted_language"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert expected in [c.value for c in at.caption]
+    assert at.dataframe[0].value["message"].tolist() == [expected]

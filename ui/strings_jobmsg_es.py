@@ -1,0 +1,46 @@
+"""Job messages (progress, cancellation, retries) in Spanish; keys and fields as in
+``backend/messages.py``."""
+
+STRINGS: dict[str, str] = {
+    "jobmsg.job.waiting": "Esperando a un proceso de tareas",
+    "jobmsg.job.starting": "Empezando",
+    "jobmsg.job.resuming": "Reanudando",
+    "jobmsg.job.cancelling": "Cancelando",
+    "jobmsg.job.cancelled": "Cancelada.",
+    "jobmsg.job.cancelled_before_start": "Cancelada antes de empezar.",
+    "jobmsg.job.cancelled_worker_stopped": "Cancelada (su proceso de tareas se detuvo).",
+    "jobmsg.job.queued_again": "En cola de nuevo (intento {attempt})",
+    "jobmsg.job.queue_place_lost": "Perdió su sitio en la cola; vuelve a estar en cola.",
+    "jobmsg.job.worker_unresponsive": "El proceso que ejecutaba esta tarea ({worker}) dejó "
+                                      "de responder; la tarea sigue en el próximo proceso "
+                                      "libre (intento {attempt} de {attempts}).",
+    "jobmsg.job.worker_stopped": "Se detuvo el proceso que ejecutaba esta tarea; la tarea sigue "
+                                 "en el próximo proceso libre (intento {attempt}).",
+    "jobmsg.ingest.reading": "leyendo el archivo {number}/{files}",
+    "jobmsg.ingest.to_ingest": "{files} archivo(s) por ingerir",
+    "jobmsg.ingest.progress": "{done}/{files} archivos · {chunks} fragmentos · {rate} embeddings/s",
+    "jobmsg.index.to_index": "{documents} documentos por indexar",
+    "jobmsg.index.progress": "{done}/{documents} documentos · {chunks} fragmentos",
+    "jobmsg.finetune.step": "Paso {step} de {steps}, época {epoch} de {epochs}",
+    "jobmsg.finetune.validated": "Pérdida de validación medida",
+    "jobmsg.finetune.saving": "Guardando el modelo",
+    "jobmsg.evaluate.answered": "{done}/{total} respondidas",
+    "jobmsg.evaluate.answered_by": "{done}/{total} respondidas ({strategy})",
+    "jobmsg.evaluate.scoring_count": "Puntuando {answers} respuestas",
+    "jobmsg.evaluate.scoring": "Puntuando",
+    "jobmsg.evaluate.judging_count": "Juzgando {answers} respuestas",
+    "jobmsg.evaluate.judging": "Juzgando",
+    "jobmsg.freshness.before": "Preguntado antes del cambio ({strategy})",
+    "jobmsg.freshness.ingested": "Ingerido en {seconds} s",
+    "jobmsg.freshness.after_ingestion": "Preguntado tras la ingesta ({strategy})",
+    "jobmsg.freshness.retraining": "Reentrenando: {detail}",
+    "jobmsg.freshness.after_retrain": "Preguntado tras el reentrenamiento ({strategy})",
+    "jobmsg.demo.stage": "{number}/{stages} {stage}",
+    "jobmsg.demo.stage_detail": "{number}/{stages} {stage} · {detail}",
+    "jobmsg.demo.stages.corpus": "Ingiriendo los documentos",
+    "jobmsg.demo.stages.questions": "Guardando el conjunto de preguntas",
+    "jobmsg.demo.stages.dataset": "Preparando los datos de entrenamiento",
+    "jobmsg.demo.stages.finetune": "Entrenando el adaptador LoRA",
+    "jobmsg.demo.stages.evaluate": "Evaluando las cuatro estrategias",
+    "jobmsg.demo.stages.freshness": "Preparando la prueba de actualización",
+}
