@@ -6,6 +6,8 @@ traceback; anything that is not a ``LabError`` is shown as a generic friendly me
 
 from __future__ import annotations
 
+from backend.messages import Message, msg
+
 
 class LabError(Exception):
     """An error whose message says what went wrong and what to do about it."""
@@ -21,7 +23,12 @@ class LabError(Exception):
 
     @property
     def user_message(self) -> str:
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        """The message and its hint; a ``backend.messages.Message`` (translatable) when either is."""
+        if not self.hint:
+            return self.message
+        if isinstance(self.message, Message) or isinstance(self.hint, Message):
+            return msg("text.joined", first=self.message, second=self.hint)
+        return f"{self.message} {self.hint}"
 
     def __str__(self) -> str:
         return self.user_message

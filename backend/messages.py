@@ -2,7 +2,7 @@
 
 A job's message is stored twice: as English text in ``jobs.message`` (for logs, the CLI and any
 reader of the database) and as its key and values in ``jobs.message_i18n``, so that the interface
-shows it in the reader's language (``jobmsg.<key>`` in ``ui/strings_jobmsg_<lang>.py``; the English
+shows it in the reader's language (``backend.<key>`` in ``ui/strings_backend_<lang>.py``; the English
 one is this catalogue). ``Message`` is a ``str`` (the English text), so every place that passes a
 message along keeps working; only the places that store one look at its key.
 
@@ -16,6 +16,7 @@ from typing import Any
 
 #: key -> English text (``str.format`` fields). Keep the fields the same in every translation.
 TEXTS: dict[str, str] = {
+    "text.joined": "{first} {second}",  # a message and its hint
     # the life of any job
     "job.waiting": "Waiting for a worker",
     "job.starting": "Starting",
@@ -62,6 +63,67 @@ TEXTS: dict[str, str] = {
     "demo.stages.finetune": "Training the LoRA adapter",
     "demo.stages.evaluate": "Evaluating the four strategies",
     "demo.stages.freshness": "Preparing the freshness check",
+    # uploads: what is wrong with a file, and what to do about it
+    "upload.empty": "The file is empty (0 bytes). Check that it is the file you meant to upload.",
+    "upload.empty_in_zip": "The file is empty (0 bytes). Check that it is the file you meant.",
+    "upload.too_large": "The file is {size}; the largest upload allowed is {limit}. Split it into "
+                        "smaller files.",
+    "upload.unsupported": "Files of type {ext} are not supported. Supported types: {supported}.",
+    "upload.no_extension": "The file has no extension, so its type is unknown. Supported types: "
+                           "{supported}.",
+    "upload.save_as_docx": "Open it in Word or LibreOffice and save it as .docx.",
+    "upload.save_as_docx_or_pdf": "Save it as .docx or PDF.",
+    "upload.export_pdf": "Save or export it as PDF.",
+    "upload.export_csv": "Export the sheet as CSV (UTF-8).",
+    "upload.save_as_jsonl": "Save it as JSON Lines (.jsonl): one JSON object per line.",
+    "upload.repack_zip": "Re-pack the files as a .zip.",
+    "upload.unexpected": "Something went wrong while reading this file; the details are in the "
+                         "lab's log. Try saving it again in another supported format.",
+    "upload.nested": "The {format} is nested too deeply to read. Save it again in a simpler form.",
+    "upload.damaged": "The file could not be read as a {format}: it seems damaged or is not really "
+                      "that type of file. Open and save it again, then upload the new copy.",
+    "upload.zip_no_files": "The ZIP holds no files.",
+    "upload.zip_invalid": "The file is not a valid ZIP archive (it may be damaged or incomplete).",
+    "upload.zip_invalid_hint": "Create the ZIP again and upload it, or upload the files one by one.",
+    "upload.pdf_damaged": "The file could not be read as a PDF: it is damaged or is not really a "
+                          "PDF.",
+    "upload.pdf_resave": "Open it in a PDF viewer and save or print it to a new PDF, then upload "
+                         "that copy.",
+    "upload.pdf_encrypted": "The PDF is encrypted: upload a decrypted copy.",
+    "upload.pdf_encrypted_hint": "Open it with its password and save or print it to a new PDF "
+                                 "without one.",
+    "upload.pdf_no_pages": "The PDF has no pages.",
+    "upload.pdf_scanned": "The PDF has no text layer: its pages look like scanned images, and the "
+                          "lab does not do OCR (text recognition).",
+    "upload.pdf_scanned_hint": "Run it through OCR software (e.g. OCRmyPDF or your scanner's "
+                               "software) and upload the result, or upload the original document "
+                               "it was made from.",
+    "upload.docx_old": "This is an old-format Word file (.doc) or a password-protected document, "
+                       "which the lab cannot read.",
+    "upload.docx_old_hint": "Open it in Word or LibreOffice and save it as .docx without a "
+                            "password.",
+    "upload.docx_damaged": "The file could not be read as a Word document (.docx): it is damaged "
+                           "or is not really a .docx.",
+    "upload.docx_resave": "Open it in Word or LibreOffice and save it again as .docx, then upload "
+                          "that copy.",
+    "upload.no_text": "The file contains no text to index.",
+    "upload.no_text_docx": "The Word document contains no text to index.",
+    "upload.no_text_blank": "The file contains only blank space: there is no text to index.",
+    "upload.no_text_markdown": "The Markdown file contains no text to index.",
+    "upload.no_text_html": "The web page has no visible text to index.",
+    "upload.check_file": "Check that it is the file you meant to upload.",
+    "upload.encoding": "The text encoding of this file could not be recognised (it may not be a "
+                       "text file).",
+    "upload.encoding_hint": "Save it as UTF-8 text (most editors offer this under “Save as” → "
+                            "Encoding) and upload it again.",
+    # the names of the file types, as a message names them
+    "format.docx": "Word document (.docx)",
+    "format.txt": "plain text",
+    "format.markdown": "Markdown",
+    "format.csv": "CSV table",
+    "format.jsonl": "JSON Lines",
+    "format.html": "web page (HTML)",
+    "format.pdf": "PDF",
 }
 
 
@@ -76,10 +138,17 @@ class Message(str):
         self.key, self.args = key, args
         return self
 
+    def __reduce__(self):  # copy, deepcopy (dataclasses.asdict) and pickle rebuild it by key
+        return (_rebuild, (self.key, self.args))
+
     def as_json(self) -> dict[str, Any]:
         """``{"key", "args"}``, nested messages included, for ``jobs.message_i18n``."""
         return {"key": self.key,
                 "args": {k: v.as_json() if isinstance(v, Message) else v for k, v in self.args.items()}}
+
+
+def _rebuild(key: str, args: dict[str, Any]) -> Message:
+    return Message(key, **args)
 
 
 def msg(key: str, **args: Any) -> Message:
@@ -91,3 +160,13 @@ def as_json(text: str | None) -> dict[str, Any] | None:
     """What ``jobs.message_i18n`` stores for ``text``: its key and values if it is a ``Message``,
     else None (a plain text has no translation and is shown as it is)."""
     return text.as_json() if isinstance(text, Message) else None
+
+
+def as_jsonb(text: str | None):
+    """``as_json(text)`` as a psycopg parameter for a jsonb column (None stays NULL)."""
+    data = as_json(text)
+    if data is None:
+        return None
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(data)

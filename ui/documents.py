@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 import streamlit as st
 
 from backend.corpus import store
-from backend.corpus.ingest import enqueue_ingest, file_results
+from backend.corpus.ingest import DocumentOutcome, enqueue_ingest, file_results, summary
 from backend.corpus.readers import supported_extensions
 from backend.rag.retrieval import browse_chunks
 from ui.corpora import flash
 from ui.errors import show_error
-from ui.i18n import t
+from ui.i18n import backend_text, t
 from ui.jobs import job_progress
 from ui.sources import FINDING_ICON, chunk_card, findings_text, md_escape, substring_pattern
 from ui.status import check
@@ -93,7 +93,30 @@ def last_upload(lab: "Lab", corpus: "Corpus") -> None:
                      icon=":material/error:" if failed else ":material/task_alt:"):
         for row in rows:
             icon = ":green[:material/check_circle:]" if row["ok"] else ":red[:material/cancel:]"
-            st.markdown(f"{icon} **{md_escape(row['file_name'])}** — {md_escape(row['message'] or '')}")
+            st.markdown(f"{icon} **{md_escape(row['file_name'])}** — {md_escape(file_result_text(row))}")
+
+
+def file_result_text(row: dict) -> str:
+    """What one uploaded file came to, in the reader's language. A file whose documents went in
+    is worded here from their counts (the stored text is English: ``ingest.summary``, then any
+    reader warnings); a failure shows its stored message, which names the exact problem."""
+    stored = backend_text(row.get("message_i18n"), row.get("message") or "")
+    docs = row.get("documents") or []
+    try:
+        english = summary([DocumentOutcome(**d) for d in docs])
+    except TypeError:  # a row written by another version of the lab: show it as stored
+        return stored
+    if not row.get("ok") or not docs or not stored.startswith(english):
+        return stored
+    counts = [(kind, sum(d["outcome"] == kind for d in docs))
+              for kind in ("added", "replaced", "unchanged")]
+    text = ", ".join(t(f"corpora.results.{kind}", n=n) for kind, n in counts if n)
+    chunks = sum(d.get("chunks") or 0 for d in docs)
+    if chunks:
+        text += " " + t("corpora.results.chunks_one" if chunks == 1 else "corpora.results.chunks",
+                        n=chunks)
+    notes = sorted({d["note"] for d in docs if d.get("note")})
+    return text + (": " + "; ".join(notes) if notes else "") + "." + stored[len(english):]
 
 
 # --- documents ---------------------------------------------------------------------------------------

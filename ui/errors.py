@@ -13,7 +13,8 @@ from typing import Iterator
 import streamlit as st
 
 from backend.errors import LabError
-from ui.i18n import current_language, has_key, t
+from backend.messages import as_json
+from ui.i18n import backend_text, current_language, has_key, t
 
 log = logging.getLogger("ui")
 
@@ -22,15 +23,20 @@ def error_text(exc: BaseException) -> str:
     """The message a user sees for ``exc`` in the current language.
 
     A ``LabError`` shows its own message and hint (what to fix). In a language other than English,
-    a translated headline for its kind comes first, and the (English) details follow, since they
-    name the exact file, setting or variable to fix. Anything else is a generic line.
+    a translated headline for its kind comes first, then the details: translated when the message
+    has a key (``backend.messages``), else in English, since they name the exact file, setting or
+    variable to fix. Anything else is a generic line.
     """
     if not isinstance(exc, LabError):
         return t("error.generic")
     key = f"error.{exc.code}"
-    if current_language() != "en" and has_key(key):
-        return f"{t(key)} {t('error.details', details=exc.user_message)}"
-    return exc.user_message
+    details = exc.user_message
+    if current_language() == "en" or not has_key(key):
+        return details
+    translated = backend_text(as_json(details), str(details))
+    if translated != details:
+        return f"{t(key)} {translated}"
+    return f"{t(key)} {t('error.details', details=details)}"
 
 
 def show_error(exc: BaseException) -> None:

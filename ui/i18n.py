@@ -102,6 +102,34 @@ def language_switch(default: str | None = None) -> str:
         format_func=lambda code: translate(code, f"language.{code}"), key=LANG_KEY, horizontal=True)
 
 
+def backend_text(data: Any, stored: str) -> str:
+    """A message the backend stored (``backend.messages``): ``stored`` is its English text,
+    ``data`` its key and values. In the reader's language when the catalogue has every key
+    (``backend.<key>``) and the key still describes the text (a writer that set only the text
+    leaves an older key behind); otherwise the stored text as it is."""
+    if data is None or _backend_text(data, DEFAULT_LANGUAGE) != stored:
+        return stored
+    return _backend_text(data, current_language()) or stored
+
+
+def _backend_text(data: Any, lang: str) -> str | None:
+    """``{"key", "args"}`` (values may nest) as ``backend.<key>`` text in ``lang``; None if a key
+    is unknown or the data malformed."""
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+        return None
+    key = f"backend.{data['key']}"
+    if key not in CATALOGUES.get(lang, {}):
+        return None
+    args = {}
+    for name, value in (data.get("args") or {}).items():
+        if isinstance(value, dict):
+            value = _backend_text(value, lang)
+            if value is None:
+                return None
+        args[name] = value
+    return translate(lang, key, **args)
+
+
 def missing_keys() -> dict[str, set[str]]:
     """For each language, the keys another language has and it lacks (empty sets when complete)."""
     every = set().union(*(set(c) for c in CATALOGUES.values()))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import streamlit as st
 
 from ui.errors import guard, show_error
-from ui.i18n import current_language, has_key, t, translate
+from ui.i18n import backend_text, has_key, t
 from ui.state import JOB_CANCEL_PREFIX
 
 if TYPE_CHECKING:
@@ -94,31 +94,8 @@ def progress_text(job: Any) -> str:
 
 # --- widgets ---------------------------------------------------------------------------------------
 def message_text(job: Any) -> str:
-    """The job's message in the reader's language: translated from its key and values
-    (``backend.messages``) when the catalogue has them and they still describe the stored text
-    (a writer that set only the text leaves an older key behind), else the text as stored."""
-    data, stored = getattr(job, "message_i18n", None), job.message or ""
-    if data is None or _translated(data, "en") != stored:
-        return stored
-    return _translated(data, current_language()) or stored
-
-
-def _translated(data: Any, lang: str) -> str | None:
-    """``{"key", "args"}`` (values may nest) as ``jobmsg.<key>`` text in ``lang``; None if a key
-    is unknown or the data malformed."""
-    if not isinstance(data, dict) or not isinstance(data.get("key"), str):
-        return None
-    key = f"jobmsg.{data['key']}"
-    if not has_key(key, lang):
-        return None
-    args = {}
-    for name, value in (data.get("args") or {}).items():
-        if isinstance(value, dict):
-            value = _translated(value, lang)
-            if value is None:
-                return None
-        args[name] = value
-    return translate(lang, key, **args)
+    """The job's message in the reader's language (``ui.i18n.backend_text``)."""
+    return backend_text(getattr(job, "message_i18n", None), job.message or "")
 
 
 def status_chip(status: str) -> None:

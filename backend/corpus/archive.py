@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 
 from backend.corpus.documents import UploadLimits, display_name, extension, human_size
 from backend.errors import InputError
+from backend.messages import msg
 
 _CHUNK = 1024 * 1024
 _JUNK_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -74,8 +75,7 @@ def expand_zip(data: bytes, limits: UploadLimits,
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise InputError("The file is not a valid ZIP archive (it may be damaged or incomplete).",
-                         hint="Create the ZIP again and upload it, or upload the files one by one.") from None
+        raise InputError(msg("upload.zip_invalid"), hint=msg("upload.zip_invalid_hint")) from None
 
     files = [info for info in infos if not info.is_dir()]
     if len(files) > limits.max_zip_files:

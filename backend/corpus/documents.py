@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.errors import InputError
+from backend.messages import msg
 
 #: joins the headings of a section path: "Guide > Setup > Tent poles"
 SECTION_SEP = " > "
@@ -175,7 +176,6 @@ def make_document(name: str, kind: str, raw: bytes, sections: list[ParsedSection
         if text:
             kept.append(ParsedSection(text=text, page=section.page, section=section.section))
     if not kept:
-        raise InputError(empty_message or "The file contains no text to index.",
-                         hint="Check that it is the file you meant to upload.")
+        raise InputError(empty_message or msg("upload.no_text"), hint=msg("upload.check_file"))
     return ParsedDocument(name=name, kind=kind, sha256=sha256_hex(raw), sections=kept,
                           metadata=dict(metadata or {}), warnings=list(warnings or []))

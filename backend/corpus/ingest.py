@@ -38,7 +38,7 @@ from backend.corpus import pipeline, store
 from backend.corpus.build import build_index, build_index_job, rebuild_index  # noqa: F401 - their home was here
 from backend.corpus.pipeline import Pending, Target, corpus_lock, error_message, ignore_batch, targets
 from backend.jobs.registry import handler
-from backend.messages import msg
+from backend.messages import as_jsonb, msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -162,7 +162,9 @@ def ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *,
     return report
 
 
-def _summary(docs: list[DocumentOutcome]) -> str:
+def summary(docs: list[DocumentOutcome]) -> str:
+    """A file's result in English, from its documents: "2 added, 1 unchanged (14 chunks)." plus
+    the documents' notes (the interface words it in the reader's language from the same counts)."""
     parts = []
     for kind in ("added", "replaced", "unchanged"):
         n = sum(d.outcome == kind for d in docs)
@@ -332,7 +334,7 @@ class _Ingestion:
                 elif not outcome.documents:
                     outcome.message = "The file holds no documents."
                 else:
-                    outcome.message = _summary(outcome.documents) + (
+                    outcome.message = summary(outcome.documents) + (
                         " " + " ".join(entry.warnings) if entry.warnings else "")
             finished.append(outcome)
         if not finished:
@@ -433,9 +435,9 @@ def record_file_results(lab: "Lab", batch_id: str, corpus_id: str, job_id: int |
     """Store the outcomes of uploaded files (in this order) in one transaction."""
     with lab.db.connect() as conn, conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO ingestion_files (batch_id, corpus_id, job_id, file_name, ok, message, documents)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(batch_id, corpus_id, job_id, o.file_name, o.ok, o.message,
+            "INSERT INTO ingestion_files (batch_id, corpus_id, job_id, file_name, ok, message,"
+            " message_i18n, documents) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(batch_id, corpus_id, job_id, o.file_name, o.ok, o.message, as_jsonb(o.message),
               Jsonb([asdict(d) for d in o.documents])) for o in outcomes])
 
 
@@ -447,7 +449,7 @@ def file_results(lab: "Lab", corpus_id: str, batch_id: str | None = None) -> lis
         if row is None:
             return []
         batch_id = row["batch_id"]
-    return lab.db.fetchall("SELECT file_name, ok, message, documents, job_id, created_at "
+    return lab.db.fetchall("SELECT file_name, ok, message, message_i18n, documents, job_id, created_at "
                            "FROM ingestion_files WHERE batch_id = %s ORDER BY id", (batch_id,))
 
 

@@ -19,28 +19,24 @@ from backend.corpus.documents import (FileResult, ParsedDocument, ParsedSection,
                                       display_name, extension, human_size)
 from backend.corpus.formats import format_for_extension, registered_extensions
 from backend.errors import InputError
+from backend.messages import TEXTS, msg
 
 __all__ = ["FileResult", "ParsedDocument", "ParsedSection", "UploadLimits", "parse_upload",
            "supported_extensions"]
 
 log = logging.getLogger(__name__)
 
-_UNEXPECTED = ("Something went wrong while reading this file; the details are in the lab's log. "
-               "Try saving it again in another supported format.")
+_UNEXPECTED = msg("upload.unexpected")
 
+#: what to do with a file of a type the lab does not read (a key of backend/messages.py)
 _SAVE_AS = {
-    ".doc": "Open it in Word or LibreOffice and save it as .docx.",
-    ".rtf": "Open it in Word or LibreOffice and save it as .docx.",
-    ".odt": "Save it as .docx or PDF.",
-    ".pptx": "Save or export it as PDF.",
-    ".ppt": "Save or export it as PDF.",
-    ".xlsx": "Export the sheet as CSV (UTF-8).",
-    ".xls": "Export the sheet as CSV (UTF-8).",
-    ".json": "Save it as JSON Lines (.jsonl): one JSON object per line.",
-    ".rar": "Re-pack the files as a .zip.",
-    ".7z": "Re-pack the files as a .zip.",
-    ".tar": "Re-pack the files as a .zip.",
-    ".gz": "Re-pack the files as a .zip.",
+    ".doc": "upload.save_as_docx", ".rtf": "upload.save_as_docx",
+    ".odt": "upload.save_as_docx_or_pdf",
+    ".pptx": "upload.export_pdf", ".ppt": "upload.export_pdf",
+    ".xlsx": "upload.export_csv", ".xls": "upload.export_csv",
+    ".json": "upload.save_as_jsonl",
+    ".rar": "upload.repack_zip", ".7z": "upload.repack_zip", ".tar": "upload.repack_zip",
+    ".gz": "upload.repack_zip",
 }
 
 
@@ -77,10 +73,10 @@ def parse_upload(name: str, data: bytes, limits: UploadLimits, *,
 def _refuse_early(name: str, data: bytes, limits: UploadLimits) -> str | None:
     """The message for a file refused before it is opened: empty, too large or of the wrong type."""
     if not data:
-        return "The file is empty (0 bytes). Check that it is the file you meant to upload."
+        return msg("upload.empty")
     if len(data) > limits.max_file_bytes:
-        return (f"The file is {human_size(len(data))}; the largest upload allowed is "
-                f"{human_size(limits.max_file_bytes)}. Split it into smaller files.")
+        return msg("upload.too_large", size=human_size(len(data)),
+                   limit=human_size(limits.max_file_bytes))
     return _unsupported(name)
 
 
@@ -89,10 +85,10 @@ def _unsupported(name: str) -> str | None:
     if ext == ".zip" or format_for_extension(ext):
         return None
     supported = ", ".join(supported_extensions())
-    what = (f"Files of type {ext} are not supported." if ext
-            else "The file has no extension, so its type is unknown.")
-    advice = _SAVE_AS.get(ext, "")
-    return f"{what} Supported types: {supported}.{(' ' + advice) if advice else ''}"
+    what = (msg("upload.unsupported", ext=ext, supported=supported) if ext
+            else msg("upload.no_extension", supported=supported))
+    advice = _SAVE_AS.get(ext)
+    return msg("text.joined", first=what, second=msg(advice)) if advice else what
 
 
 def _parse_file(name: str, data: bytes, options: ReadOptions, *, archive: str | None = None) -> FileResult:
@@ -103,18 +99,20 @@ def _parse_file(name: str, data: bytes, options: ReadOptions, *, archive: str | 
     except InputError as exc:
         return FileResult(name, ok=False, error=exc.user_message)
     except RecursionError:
-        return FileResult(name, ok=False, error=f"The {fmt.label} is nested too deeply to read. "
-                                                 "Save it again in a simpler form.")
+        return FileResult(name, ok=False, error=msg("upload.nested", format=_format(fmt)))
     except Exception:  # noqa: BLE001 - the libraries raise anything on broken files
         log.warning("could not read %r as %s", name, fmt.kind, exc_info=True)
-        return FileResult(name, ok=False, error=f"The file could not be read as a {fmt.label}: it seems "
-                                                 "damaged or is not really that type of file. Open and "
-                                                 "save it again, then upload the new copy.")
+        return FileResult(name, ok=False, error=msg("upload.damaged", format=_format(fmt)))
     documents, warnings = output if isinstance(output, tuple) else (output, [])
     if archive:
         for doc in documents:
             doc.metadata["archive"] = archive
     return FileResult(name, ok=True, documents=documents, warnings=list(warnings))
+
+
+def _format(fmt) -> str:
+    """The format's name as a message names it (translatable when the catalogue knows it)."""
+    return msg(f"format.{fmt.kind}") if f"format.{fmt.kind}" in TEXTS else fmt.label
 
 
 def _parse_zip(name: str, data: bytes, limits: UploadLimits, options: ReadOptions) -> list[FileResult]:
@@ -124,9 +122,9 @@ def _parse_zip(name: str, data: bytes, limits: UploadLimits, options: ReadOption
             results.append(FileResult(member.name, ok=False, error=member.error))
         elif not member.data:
             results.append(FileResult(member.name, ok=False,
-                                      error="The file is empty (0 bytes). Check that it is the file you meant."))
+                                      error=msg("upload.empty_in_zip")))
         else:
             results.append(_parse_file(member.name, member.data, options, archive=name))
     if not results:
-        return [FileResult(name, ok=False, error="The ZIP holds no files.")]
+        return [FileResult(name, ok=False, error=msg("upload.zip_no_files"))]
     return results

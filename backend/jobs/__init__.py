@@ -18,7 +18,7 @@ Write a handler (in a module listed in ``registry.HANDLER_MODULES``; import torc
 
 A progress message a user reads is a ``backend.messages.msg(key, **values)``: stored in English
 and by key, so the interface shows it in the reader's language (add the key to
-``backend/messages.py`` and its Spanish text to ``ui/strings_jobmsg_es.py``).
+``backend/messages.py`` and its Spanish text to ``ui/strings_backend_es.py``).
 
 ``ctx.progress`` raises ``JobCancelled`` when a user cancels: let it propagate. Raise a
 ``LabError`` (e.g. ``InputError``) to fail the job with a message the user can act on.

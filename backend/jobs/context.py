@@ -12,7 +12,8 @@ from psycopg.types.json import Jsonb
 
 from backend.errors import JobCancelled
 from backend.jobs.progress import RateEstimator, Throttle
-from backend.jobs.store import i18n, jsonable
+from backend.jobs.store import jsonable
+from backend.messages import as_jsonb
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -118,7 +119,7 @@ class JobContext:
                     " updated_at = now()"
                     " WHERE id = %s AND attempts = %s AND status IN ('running', 'cancelling')",
                     (self._step, self._total, self._unit, rate, eta, self._message, self._message,
-                     i18n(self._message), self.job_id, self.attempt)).rowcount
+                     as_jsonb(self._message), self.job_id, self.attempt)).rowcount
                 if updated:
                     conn.execute(
                         "INSERT INTO job_events (job_id, attempt, step, total, message, metrics)"

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import DatabaseUnavailable, JobCancelled, LabError
 from backend.jobs import queue as pq
 from backend.jobs import registry, store
-from backend.messages import msg
+from backend.messages import as_jsonb, msg
 from backend.jobs.context import JobContext, JobLost, WorkerStopping
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def _claim(lab: "Lab", job_id: int, attempt: int | None, worker_id: str) -> dict
             "UPDATE jobs SET status = 'running', worker = %s, started_at = now(),"
             " heartbeat_at = now(), finished_at = NULL, rate = NULL, eta_seconds = NULL,"
             " message = %s, message_i18n = %s, updated_at = now() WHERE id = %s",
-            (worker_id, starting, store.i18n(starting), job_id))
+            (worker_id, starting, as_jsonb(starting), job_id))
         store.add_event(conn, row, f"Started on {worker_id} (attempt {row['attempts']}).")
         return {**row, "status": "running"}
 

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from backend.errors import DatabaseUnavailable, InputError, NotFound
 from backend.jobs import queue as pq
 from backend.jobs import registry, store
-from backend.messages import msg
+from backend.messages import as_jsonb, msg
 from backend.jobs.recovery import recover_stalled  # noqa: F401 - part of this API
 from backend.jobs.store import ACTIVE, FINISHED, STATUSES  # noqa: F401 - part of this API
 
@@ -111,7 +111,7 @@ def enqueue(lab: "Lab", kind: str, params: dict, *, title: str | None = None,
             job_id = conn.execute(
                 "INSERT INTO jobs (kind, title, queue, params, message, message_i18n)"
                 " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                (kind, title, queue, Jsonb(params), WAITING, store.i18n(WAITING))).fetchone()["id"]
+                (kind, title, queue, Jsonb(params), WAITING, as_jsonb(WAITING))).fetchone()["id"]
             procrastinate_id = pq.defer_run(conn, job_id, 1, queue)
             conn.execute("UPDATE jobs SET procrastinate_job_id = %s WHERE id = %s",
                          (procrastinate_id, job_id))
@@ -170,7 +170,7 @@ def cancel(lab: "Lab", job_id: int) -> Job:
             cancelling = msg("job.cancelling")
             conn.execute("UPDATE jobs SET status = 'cancelling', cancel_requested = true,"
                          " message = %s, message_i18n = %s, updated_at = now() WHERE id = %s",
-                         (cancelling, store.i18n(cancelling), job_id))
+                         (cancelling, as_jsonb(cancelling), job_id))
             store.add_event(conn, row, "Cancel requested.")
     return get_job(lab, job_id)
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from backend.jobs import queue as pq
-from backend.messages import as_json
+from backend.messages import as_jsonb
 
 STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled", "stalled")
 #: statuses in which a job still needs a worker (or is with one)
@@ -48,7 +47,7 @@ def requeue(conn: psycopg.Connection, row: dict, *, status: str, message: str) -
         " message_i18n = %s, cancel_requested = false, worker = NULL, heartbeat_at = NULL, finished_at = NULL,"
         " error = NULL, error_detail = NULL, result = NULL, rate = NULL, eta_seconds = NULL,"
         " updated_at = now() WHERE id = %s",
-        (status, attempt, procrastinate_id, message, i18n(message), row["id"]))
+        (status, attempt, procrastinate_id, message, as_jsonb(message), row["id"]))
     add_event(conn, row, message, attempt=attempt)
     return attempt
 
@@ -62,15 +61,8 @@ def finish(conn: psycopg.Connection, row: dict, status: str, *, message: str | N
         " message_i18n = CASE WHEN %s::text IS NULL THEN message_i18n ELSE %s END, error = %s,"
         " error_detail = %s, rate = NULL, eta_seconds = NULL, finished_at = now(),"
         " updated_at = now() WHERE id = %s",
-        (status, message, message, i18n(message), error, error_detail, row["id"]))
+        (status, message, message, as_jsonb(message), error, error_detail, row["id"]))
     add_event(conn, row, message or error or status)
-
-
-def i18n(message: str | None) -> Jsonb | None:
-    """``jobs.message_i18n`` for ``message``: its key and values when it is a
-    ``backend.messages.Message``, else NULL."""
-    data = as_json(message)
-    return Jsonb(data) if data is not None else None
 
 
 def jsonable(value):

@@ -115,8 +115,10 @@ def test_chunk_search_narrows_and_marks_the_words(app_env, lab, filled, new_app)
 
 def test_upload_queues_a_job_then_shows_per_file_results(app_env, lab, filled, new_app):
     from backend.corpus import store
+    from backend.corpus.ingest import file_results
     from backend.jobs.runner import run_inline
     from backend.jobs.service import list_jobs
+    from ui.state import LANG_KEY
 
     at = open_page(new_app, PAGE)
     at.file_uploader(key="corpora.upload.files").set_value([
@@ -144,6 +146,15 @@ def test_upload_queues_a_job_then_shows_per_file_results(app_env, lab, filled, n
     assert sorted(at.dataframe[0].value["name"]) == ["returns-policy.md", "shipping-faq.txt"]
     assert {d.name for d in store.list_documents(lab, filled.id)} == {"returns-policy.md",
                                                                       "shipping-faq.txt"}
+    # the stored English result is what an English reader sees, word for word; Spanish words it
+    stored = {r["file_name"]: r["message"] for r in file_results(lab, filled.id)}
+    assert lines["shipping-faq.txt"].endswith(stored["shipping-faq.txt"])
+    at.sidebar.radio(key=LANG_KEY).set_value("es").run()
+    spanish = {line.split("**")[1]: line for line in shown(at).splitlines() if " — " in line}
+    assert re.search(r"— nuevos: 1 \(\d+ fragmentos?\)\.$", spanish["shipping-faq.txt"])
+    # and so is what went wrong, with what to do
+    assert spanish["empty.txt"].endswith(translate("es", "backend.upload.empty"))
+    assert "Los archivos de tipo .exe no se admiten" in spanish["tool.exe"]
 
 
 def test_delete_a_document_then_the_corpus(app_env, lab, filled, new_app):
@@ -196,3 +207,34 @@ def test_the_page_speaks_spanish(app_env, lab, filled, new_app):
     assert "returns-policy.md · Care" in text  # the data does not change with the language
     assert "1 correo electrónico" in at.dataframe[0].value["sensitive"].iloc[0]
     assert translate("en", "corpora.upload.title") not in text
+
+
+@pytest.mark.parametrize("docs", [
+    [{"outcome": "added", "chunks": 1}],
+    [{"outcome": "added", "chunks": 3}, {"outcome": "unchanged", "chunks": 2,
+                                         "note": "same content as a.md"}],
+    [{"outcome": "replaced", "chunks": 0}],
+])
+def test_a_file_result_reads_as_stored_in_english_and_in_spanish_words(docs, monkeypatch):
+    import ui.documents as documents
+    from backend.corpus.ingest import DocumentOutcome, summary
+
+    rows = [{"name": f"d{i}", "document_id": None, "error": None, "findings": {}, "note": None,
+             **d} for i, d in enumerate(docs)]
+    english = summary([DocumentOutcome(**r) for r in rows])
+    row = {"ok": True, "message": english + " Page 3 had no text.", "documents": rows}
+    assert documents.file_result_text(row) == row["message"]  # outside a page: English, verbatim
+    monkeypatch.setattr(documents, "t", lambda key, **fmt: translate("es", key, **fmt))
+    spanish = documents.file_result_text(row)
+    assert spanish.endswith(". Page 3 had no text.") and "added" not in spanish
+    assert spanish.startswith("nuevos: " if docs[0]["outcome"] == "added" else "reemplazados: ")
+
+
+def test_a_failed_file_or_a_row_of_another_version_shows_its_stored_message():
+    from ui.documents import file_result_text
+
+    assert file_result_text({"ok": False, "message": "The PDF is encrypted.", "documents": []}) \
+        == "The PDF is encrypted."
+    odd = {"ok": True, "message": "2 added.", "documents": [{"name": "a", "outcome": "added",
+                                                             "from_the_future": 1}]}
+    assert file_result_text(odd) == "2 added."

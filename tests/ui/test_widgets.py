@@ -27,6 +27,32 @@ def _shown_lab_error():
     show_error(DatabaseUnavailable("The database cannot be reached.", hint="Check DATABASE_URL."))
 
 
+def _shown_keyed_error():
+    import streamlit as st
+
+    from backend.errors import InputError
+    from backend.messages import msg
+    from ui.errors import show_error
+    from ui.state import LANG_KEY
+
+    st.session_state[LANG_KEY] = st.session_state.get("wanted_language", "en")
+    show_error(InputError(msg("upload.pdf_encrypted"), hint=msg("upload.pdf_encrypted_hint")))
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "The PDF is encrypted: upload a decrypted copy. Open it with its password and save or "
+           "print it to a new PDF without one."),
+    ("es", "Estos datos no se pueden usar. El PDF está cifrado: sube una copia sin cifrar. Ábrelo "
+           "con su contraseña y guárdalo o imprímelo en un PDF nuevo sin ella."),
+])
+def test_a_keyed_error_is_translated_whole(lang, expected):
+    at = AppTest.from_function(_shown_keyed_error)
+    at.session_state["wanted_language"] = lang
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [expected]
+
+
 def test_guard_turns_an_unexpected_error_into_one_friendly_line():
     at = AppTest.from_function(_guarded_value_error).run()
     assert not at.exception

@@ -16,6 +16,7 @@ import re
 from charset_normalizer import from_bytes
 
 from backend.errors import InputError
+from backend.messages import msg
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -28,8 +29,7 @@ _WESTERN = set(
 _CONTROLS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # all but tab, newline, form feed, CR
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
-UNREADABLE_HINT = ("Save it as UTF-8 text (most editors offer this under “Save as” → Encoding) and "
-                   "upload it again.")
+UNREADABLE_HINT = msg("upload.encoding_hint")
 
 
 def _looks_like_text(text: str) -> bool:
@@ -75,5 +75,4 @@ def decode_text(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
         text = str(best)
         if _looks_like_text(text):
             return text, best.encoding
-    raise InputError("The text encoding of this file could not be recognised (it may not be a text file).",
-                     hint=UNREADABLE_HINT)
+    raise InputError(msg("upload.encoding"), hint=UNREADABLE_HINT)

@@ -16,6 +16,7 @@ from backend.corpus.documents import (SECTION_SEP, ParsedDocument, ParsedSection
                                       fold_heading_only, make_document)
 from backend.corpus.formats import register
 from backend.corpus.formats.text import decoded
+from backend.messages import msg
 
 _DROPPED = ("script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object",
             "embed", "canvas", "audio", "video", "select", "button")
@@ -45,7 +46,7 @@ def read_html(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocume
     _drop_invisible(soup)
     sections = _sections(soup)
     return [make_document(name, "html", data, sections, metadata=metadata, warnings=warnings,
-                          empty_message="The web page has no visible text to index.")]
+                          empty_message=msg("upload.no_text_html"))]
 
 
 def _drop_invisible(soup: BeautifulSoup) -> None:

@@ -16,16 +16,16 @@ from pypdf import PdfReader
 from backend.corpus.documents import SECTION_SEP, ParsedDocument, ParsedSection, ReadOptions, make_document
 from backend.corpus.formats import register
 from backend.errors import InputError
+from backend.messages import msg
 
 log = logging.getLogger(__name__)
 
-_RESAVE = "Open it in a PDF viewer and save or print it to a new PDF, then upload that copy."
+_RESAVE = msg("upload.pdf_resave")
 _MAX_OUTLINE = 5000  # bookmarks read at most; a pathological outline should not stall an upload
 
 
 def _damaged() -> InputError:
-    return InputError("The file could not be read as a PDF: it is damaged or is not really a PDF.",
-                      hint=_RESAVE)
+    return InputError(msg("upload.pdf_damaged"), hint=_RESAVE)
 
 
 def _pages_list(pages: list[int]) -> str:
@@ -48,14 +48,13 @@ def read_pdf(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocumen
         except Exception:  # noqa: BLE001 - e.g. AES without a crypto library: treat as locked
             opened = False
         if not opened:
-            raise InputError("The PDF is encrypted: upload a decrypted copy.",
-                             hint="Open it with its password and save or print it to a new PDF without one.")
+            raise InputError(msg("upload.pdf_encrypted"), hint=msg("upload.pdf_encrypted_hint"))
     try:
         pages = list(reader.pages)
     except Exception:  # noqa: BLE001
         raise _damaged() from None
     if not pages:
-        raise InputError("The PDF has no pages.", hint=_RESAVE)
+        raise InputError(msg("upload.pdf_no_pages"), hint=_RESAVE)
 
     starts = _outline_starts(reader)
     sections, empty, failed = [], [], []
@@ -74,11 +73,7 @@ def read_pdf(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocumen
     if not sections:
         if len(failed) == len(pages):
             raise _damaged()
-        raise InputError(
-            "The PDF has no text layer: its pages look like scanned images, and the lab does not do "
-            "OCR (text recognition).",
-            hint="Run it through OCR software (e.g. OCRmyPDF or your scanner's software) and upload "
-                 "the result, or upload the original document it was made from.")
+        raise InputError(msg("upload.pdf_scanned"), hint=msg("upload.pdf_scanned_hint"))
     warnings = []
     if empty:
         warnings.append(f"Pages {_pages_list(empty)} have no text layer (scanned images?) and were skipped.")

@@ -13,6 +13,7 @@ from backend.corpus.documents import (SECTION_SEP, ParsedDocument, ParsedSection
                                       fold_heading_only, make_document)
 from backend.corpus.formats import register
 from backend.corpus.formats.encoding import decode_text
+from backend.messages import msg
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -35,7 +36,7 @@ def read_txt(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocumen
     """One section holding the whole text."""
     text, metadata, warnings = decoded(data)
     return [make_document(name, "txt", data, [ParsedSection(text)], metadata=metadata, warnings=warnings,
-                          empty_message="The file contains only blank space: there is no text to index.")]
+                          empty_message=msg("upload.no_text_blank"))]
 
 
 @register("markdown", "Markdown", (".md", ".markdown"))
@@ -49,7 +50,7 @@ def read_markdown(name: str, data: bytes, options: ReadOptions) -> list[ParsedDo
     if title:
         metadata["title"] = title
     return [make_document(name, "markdown", data, sections, metadata=metadata, warnings=warnings,
-                          empty_message="The Markdown file contains no text to index.")]
+                          empty_message=msg("upload.no_text_markdown"))]
 
 
 def _split_front_matter(text: str) -> tuple[str, str | None]:

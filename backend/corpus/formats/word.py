@@ -19,27 +19,25 @@ from backend.corpus.documents import (SECTION_SEP, ParsedDocument, ParsedSection
                                       fold_heading_only, human_size, make_document)
 from backend.corpus.formats import register
 from backend.errors import InputError
+from backend.messages import msg
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc files and password-protected Office files
 _HEADING_STYLE = re.compile(r"^(?:heading|t[ií]tulo|encabezado)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|t[ií]tulo)$", re.IGNORECASE)
-_RESAVE = "Open it in Word or LibreOffice and save it again as .docx, then upload that copy."
+_RESAVE = msg("upload.docx_resave")
 
 
 @register("docx", "Word document (.docx)", (".docx",))
 def read_docx(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocument]:
     """One section per heading, named by the heading path; tables become one line per row."""
     if data.startswith(_OLE_MAGIC):
-        raise InputError("This is an old-format Word file (.doc) or a password-protected document, "
-                         "which the lab cannot read.",
-                         hint="Open it in Word or LibreOffice and save it as .docx without a password.")
+        raise InputError(msg("upload.docx_old"), hint=msg("upload.docx_old_hint"))
     _check_expanded_size(data, options)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(document.iter_inner_content())
     except Exception:  # noqa: BLE001 - python-docx raises many kinds of errors for broken files
-        raise InputError("The file could not be read as a Word document (.docx): it is damaged or "
-                         "is not really a .docx.", hint=_RESAVE) from None
+        raise InputError(msg("upload.docx_damaged"), hint=_RESAVE) from None
 
     sections: list[ParsedSection] = []
     has_body: list[bool] = []
@@ -70,7 +68,7 @@ def read_docx(name: str, data: bytes, options: ReadOptions) -> list[ParsedDocume
     has_body.append(body)
     return [make_document(name, "docx", data, fold_heading_only(sections, has_body),
                           metadata=_metadata(document),
-                          empty_message="The Word document contains no text to index.")]
+                          empty_message=msg("upload.no_text_docx"))]
 
 
 def _check_expanded_size(data: bytes, options: ReadOptions) -> None:
@@ -79,8 +77,7 @@ def _check_expanded_size(data: bytes, options: ReadOptions) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             declared = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError("The file could not be read as a Word document (.docx): it is damaged or "
-                         "is not really a .docx.", hint=_RESAVE) from None
+        raise InputError(msg("upload.docx_damaged"), hint=_RESAVE) from None
     if declared > options.max_expanded_bytes:
         raise InputError(f"The Word document expands to {human_size(declared)}, more than the "
                          f"{human_size(options.max_expanded_bytes)} allowed.",

@@ -1,6 +1,0 @@
-"""Job messages (progress, cancellation, retries) in English: the backend's own catalogue
-(``backend/messages.py``), so the English text shown is exactly the text stored."""
-
-from backend.messages import TEXTS
-
-STRINGS: dict[str, str] = {f"jobmsg.{key}": text for key, text in TEXTS.items()}
