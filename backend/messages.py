@@ -63,6 +63,15 @@ TEXTS: dict[str, str] = {
     "demo.stages.finetune": "Training the LoRA adapter",
     "demo.stages.evaluate": "Evaluating the four strategies",
     "demo.stages.freshness": "Preparing the freshness check",
+    # job titles
+    "title.ingest": "Ingest {files} file(s) into {corpus}",
+    "title.build_index": "Build index ({model}, {chunking})",
+    "title.evaluate": "Evaluate {run}",
+    "title.finetune": "Fine-tune ({method}) on {dataset}",
+    "title.demo": "Load the Nortera demo",
+    "method.full": "full",
+    "method.partial": "partial",
+    "method.adapter": "adapter",
     # uploads: what is wrong with a file, and what to do about it
     "upload.empty": "The file is empty (0 bytes). Check that it is the file you meant to upload.",
     "upload.empty_in_zip": "The file is empty (0 bytes). Check that it is the file you meant.",

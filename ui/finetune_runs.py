@@ -21,7 +21,7 @@ from ui.finetune_charts import loss_figure, points_from_curves, points_from_even
 from ui.finetune_form import PENDING_RUN_KEY
 from ui.finetune_models import lineage_view
 from ui.i18n import t
-from ui.jobs import STATUS_DOTS, format_duration, job_progress
+from ui.jobs import STATUS_DOTS, format_duration, job_progress, title_text
 
 if TYPE_CHECKING:
     from backend.finetune.registry import TrainedModel
@@ -53,7 +53,7 @@ def run_rows(jobs: Sequence["Job"], models: Sequence["TrainedModel"]) -> list[di
         if job.started_at:
             end = job.finished_at or (datetime.now(job.started_at.tzinfo) if job.is_active else None)
             took = format_duration((end - job.started_at).total_seconds()) if end else ""
-        rows.append({"run": f"#{job.id} · {job.title}",
+        rows.append({"run": f"#{job.id} · {title_text(job)}",
                      "status": f"{STATUS_DOTS.get(job.status, '⚪')} {t(f'job.status.{job.status}')}",
                      "progress": job.fraction, "loss": _final_loss(model),
                      "method": t(f"finetune.method.{job.params.get('config', {}).get('method', 'adapter')}"),

@@ -93,6 +93,11 @@ def progress_text(job: Any) -> str:
 
 
 # --- widgets ---------------------------------------------------------------------------------------
+def title_text(job: Any) -> str:
+    """The job's title in the reader's language (``ui.i18n.backend_text``)."""
+    return backend_text(getattr(job, "title_i18n", None), job.title or "")
+
+
 def message_text(job: Any) -> str:
     """The job's message in the reader's language (``ui.i18n.backend_text``)."""
     return backend_text(getattr(job, "message_i18n", None), job.message or "")
@@ -114,7 +119,7 @@ def _cancel(lab: "Lab", job_id: Any) -> None:
 def _render(lab: "Lab", job: Any) -> None:
     with st.container(border=True):
         head, chip = st.columns([4, 1], vertical_alignment="center")
-        head.markdown(f"**{job.title}**")
+        head.markdown(f"**{title_text(job)}**")
         with chip:
             status_chip(job.status)
         fraction = job.fraction
@@ -172,7 +177,7 @@ def jobs_table(jobs: Iterable[Any]) -> None:
             end = job.finished_at or (datetime.now(job.started_at.tzinfo) if job.is_active else None)
             took = format_duration((end - job.started_at).total_seconds()) if end else ""
         rows.append({
-            "title": job.title, "kind": job.kind,
+            "title": title_text(job), "kind": job.kind,
             "status": f"{STATUS_DOTS.get(job.status, '⚪')} {t(f'job.status.{job.status}')}",
             "progress": job.fraction, "created": _when(job.created_at), "duration": took,
             "message": job.error if job.status == "failed" and job.error else message_text(job),

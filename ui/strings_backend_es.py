@@ -44,6 +44,14 @@ STRINGS: dict[str, str] = {
     "backend.demo.stages.finetune": "Entrenando el adaptador LoRA",
     "backend.demo.stages.evaluate": "Evaluando las cuatro estrategias",
     "backend.demo.stages.freshness": "Preparando la prueba de actualización",
+    "backend.title.ingest": "Ingerir {files} archivo(s) en {corpus}",
+    "backend.title.build_index": "Construir el índice ({model}, {chunking})",
+    "backend.title.evaluate": "Evaluar {run}",
+    "backend.title.finetune": "Ajuste fino ({method}) con {dataset}",
+    "backend.title.demo": "Cargar la demo de Nortera",
+    "backend.method.full": "completo",
+    "backend.method.partial": "parcial",
+    "backend.method.adapter": "adaptador",
     "backend.upload.empty": "El archivo está vacío (0 bytes). Comprueba que es el archivo que "
                             "querías subir.",
     "backend.upload.empty_in_zip": "El archivo está vacío (0 bytes). Comprueba que es el archivo "

@@ -87,7 +87,7 @@ def rebuild_index(lab: "Lab", corpus_id: str, *, embed_spec: str | None = None,
     if idx.status != "building" or idx.job_id is not None:
         return idx, None
     job_id = enqueue(lab, "build_index", {"index_id": idx.id},
-                     title=f"Build index ({idx.embed_name}, {idx.chunking_key})")
+                     title=msg("title.build_index", model=idx.embed_name, chunking=idx.chunking_key))
     store.set_index_status(lab, idx.id, "building", job_id=job_id)
     return store.get_index(lab, idx.id), job_id
 

@@ -465,7 +465,7 @@ def enqueue_ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *
     ids = [artifacts.put_bytes("upload", name, data, {"corpus_id": corpus.id}) for name, data in files]
     return enqueue(lab, "ingest", {"corpus_id": corpus.id, "artifact_ids": ids,
                                    "text_column": text_column, "batch_id": str(uuid.uuid4())},
-                   title=f"Ingest {len(files)} file(s) into {corpus.name}")
+                   title=msg("title.ingest", files=len(files), corpus=corpus.name))
 
 
 @handler("ingest")

@@ -21,6 +21,7 @@ from backend.demo import stages
 from backend.demo.plan import DemoPlan
 from backend.demo.stages import STAGES
 from backend.jobs.registry import handler
+from backend.messages import msg
 
 if TYPE_CHECKING:
     from backend.lab import Lab
@@ -125,4 +126,4 @@ def enqueue_demo(lab: "Lab", plan: DemoPlan | None = None) -> int:
     if (last and last[0].status in ("failed", "cancelled")
             and last[0].params.get("plan") == plan.as_dict()):
         return retry(lab, last[0].id).id
-    return enqueue(lab, KIND, {"plan": plan.as_dict()}, title="Load the Nortera demo")
+    return enqueue(lab, KIND, {"plan": plan.as_dict()}, title=msg("title.demo"))

@@ -458,7 +458,7 @@ def enqueue_run(lab: "Lab", run_id: str) -> int:
             pass
     if counts(lab, run.id)["answered"] < run.n_questions * len(run.strategies):
         check_pinned(lab, run)  # refuse now rather than in the worker
-    job_id = enqueue(lab, "evaluate", {"run_id": run.id}, title=f"Evaluate {run.name}")
+    job_id = enqueue(lab, "evaluate", {"run_id": run.id}, title=msg("title.evaluate", run=run.name))
     lab.db.execute("UPDATE eval_runs SET job_id = %s, updated_at = now() WHERE id = %s",
                    (job_id, run.id))
     return job_id

@@ -20,7 +20,7 @@ from typing import Any
 from backend.errors import InputError, JobCancelled
 from backend.finetune.config import FinetuneConfig
 from backend.jobs.registry import handler
-from backend.messages import msg
+from backend.messages import TEXTS, msg
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ def submit_finetune(lab, dataset_id: int, config: FinetuneConfig | dict, *,
     params = {"dataset_id": int(dataset_id), "config": cfg.as_dict(), "base_model": spec,
               "name": name, "sensitive": sensitive}
     ds, _, _ = prepare_examples(lab, params)
-    title = f"Fine-tune ({cfg.method}) on {ds.name}"
+    method = msg(f"method.{cfg.method}") if f"method.{cfg.method}" in TEXTS else cfg.method
+    title = msg("title.finetune", method=method, dataset=ds.name)
     return enqueue(lab, KIND, params, title=title, queue=queue)
 
 

@@ -59,6 +59,8 @@ class Job:
     error_detail: str | None = None
     #: ``message``'s key and values (``backend.messages``), for the interface to translate
     message_i18n: dict | None = None
+    #: ``title``'s key and values, likewise
+    title_i18n: dict | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -109,9 +111,10 @@ def enqueue(lab: "Lab", kind: str, params: dict, *, title: str | None = None,
     try:
         with lab.db.connect() as conn:
             job_id = conn.execute(
-                "INSERT INTO jobs (kind, title, queue, params, message, message_i18n)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                (kind, title, queue, Jsonb(params), WAITING, as_jsonb(WAITING))).fetchone()["id"]
+                "INSERT INTO jobs (kind, title, title_i18n, queue, params, message, message_i18n)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (kind, title, as_jsonb(title), queue, Jsonb(params), WAITING,
+                 as_jsonb(WAITING))).fetchone()["id"]
             procrastinate_id = pq.defer_run(conn, job_id, 1, queue)
             conn.execute("UPDATE jobs SET procrastinate_job_id = %s WHERE id = %s",
                          (procrastinate_id, job_id))

@@ -144,11 +144,14 @@ def _job_panel_in_language():
     jobs_table(list_jobs(get_lab()))
 
 
-@pytest.mark.parametrize("lang, expected", [
-    ("en", "4/6 Training the LoRA adapter · Step 3 of 72, epoch 1 of 2"),
-    ("es", "4/6 Entrenando el adaptador LoRA · Paso 3 de 72, época 1 de 2"),
+@pytest.mark.parametrize("lang, expected, title", [
+    ("en", "4/6 Training the LoRA adapter · Step 3 of 72, epoch 1 of 2",
+     "Fine-tune (adapter) on Nortera pairs"),
+    ("es", "4/6 Entrenando el adaptador LoRA · Paso 3 de 72, época 1 de 2",
+     "Ajuste fino (adaptador) con Nortera pairs"),
 ])
-def test_a_job_message_reads_in_the_chosen_language(app_env, lab, queued_job, lang, expected):
+def test_a_job_message_reads_in_the_chosen_language(app_env, lab, queued_job, lang, expected,
+                                                    title):
     """Progress recorded as a worker records it (a demo stage wrapping the trainer's step) is
     stored in English with its key, and the panel and the jobs table show it translated."""
     from backend.jobs.context import JobContext
@@ -156,6 +159,10 @@ def test_a_job_message_reads_in_the_chosen_language(app_env, lab, queued_job, la
 
     lab.db.execute("UPDATE jobs SET status = 'running', started_at = now() WHERE id = %s",
                    (queued_job,))
+    from backend.jobs import service
+
+    service.enqueue(lab, "ui.test", {}, queue="default", title=msg(
+        "title.finetune", method=msg("method.adapter"), dataset="Nortera pairs"))
     ctx = JobContext(job_id=queued_job, kind="ui.test", lab=lab)
     step = msg("finetune.step", step=3, steps=72, epoch=1, epochs=2)
     ctx.progress(3, 72, unit="steps", message=msg("demo.stage_detail", number=4, stages=6,
@@ -171,4 +178,6 @@ def test_a_job_message_reads_in_the_chosen_language(app_env, lab, queued_job, la
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert expected in [c.value for c in at.caption]
-    assert at.dataframe[0].value["message"].tolist() == [expected]
+    table = at.dataframe[0].value
+    assert table.loc[table["title"] == "Index the manuals", "message"].tolist() == [expected]
+    assert title in table["title"].tolist()  # a keyed title reads in the language too
