@@ -35,6 +35,11 @@ TEXTS: dict[str, str] = {
     "ingest.reading": "reading file {number}/{files}",
     "ingest.to_ingest": "{files} file(s) to ingest",
     "ingest.progress": "{done}/{files} files · {chunks} chunks · {rate} embeddings/s",
+    "ingest.added": "{n} added",
+    "ingest.replaced": "{n} replaced",
+    "ingest.unchanged": "{n} unchanged",
+    "ingest.chunks_one": "({n} chunk)",
+    "ingest.chunks": "({n} chunks)",
     "index.to_index": "{documents} documents to index",
     "index.progress": "{done}/{documents} documents · {chunks} chunks",
     # fine-tuning

@@ -169,6 +169,19 @@ def lab(lab_env):
     return open_lab(lab_env, apply_migrations=False)
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a test module, restored afterwards: other work shares the 2 cores,
+    and the bundled models load and answer faster that way on a busy machine. A module asks for
+    it with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: they are the slowest, and a failure elsewhere should show first."""
     items.sort(key=lambda item: "/e2e/" in str(item.fspath))

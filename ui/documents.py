@@ -98,25 +98,20 @@ def last_upload(lab: "Lab", corpus: "Corpus") -> None:
 
 def file_result_text(row: dict) -> str:
     """What one uploaded file came to, in the reader's language. A file whose documents went in
-    is worded here from their counts (the stored text is English: ``ingest.summary``, then any
-    reader warnings); a failure shows its stored message, which names the exact problem."""
+    is worded again from its documents by ``ingest.summary`` (the stored text is that summary in
+    English, then any reader warnings); a failure shows its stored message, translated when it
+    has a key."""
     stored = backend_text(row.get("message_i18n"), row.get("message") or "")
     docs = row.get("documents") or []
     try:
-        english = summary([DocumentOutcome(**d) for d in docs])
+        outcomes = [DocumentOutcome(**d) for d in docs]
     except TypeError:  # a row written by another version of the lab: show it as stored
         return stored
+    english = summary(outcomes)
     if not row.get("ok") or not docs or not stored.startswith(english):
         return stored
-    counts = [(kind, sum(d["outcome"] == kind for d in docs))
-              for kind in ("added", "replaced", "unchanged")]
-    text = ", ".join(t(f"corpora.results.{kind}", n=n) for kind, n in counts if n)
-    chunks = sum(d.get("chunks") or 0 for d in docs)
-    if chunks:
-        text += " " + t("corpora.results.chunks_one" if chunks == 1 else "corpora.results.chunks",
-                        n=chunks)
-    notes = sorted({d["note"] for d in docs if d.get("note")})
-    return text + (": " + "; ".join(notes) if notes else "") + "." + stored[len(english):]
+    worded = summary(outcomes, say=lambda key, **values: t("backend." + key, **values))
+    return worded + stored[len(english):]
 
 
 # --- documents ---------------------------------------------------------------------------------------

@@ -263,11 +263,6 @@ STRINGS: dict[str, str] = {
     "corpora.upload.no_worker": "No worker is running: the upload waits in the queue until one "
                                 "starts (`./lab start` starts one).",
     "corpora.results.title": "Last upload: {files} files · {ok} ingested · {failed} failed",
-    "corpora.results.added": "{n} added",
-    "corpora.results.replaced": "{n} replaced",
-    "corpora.results.unchanged": "{n} unchanged",
-    "corpora.results.chunks_one": "({n} chunk)",
-    "corpora.results.chunks": "({n} chunks)",
     "corpora.tab.documents": "Documents",
     "corpora.tab.chunks": "Chunk browser",
     "corpora.tab.index": "Index",

@@ -323,11 +323,6 @@ STRINGS: dict[str, str] = {
     "corpora.upload.no_worker": "No hay ningún proceso de tareas en marcha: la subida espera en la "
                                 "cola hasta que arranque uno (`./lab start` lo arranca).",
     "corpora.results.title": "Última subida: {files} archivos · {ok} indexados · {failed} con error",
-    "corpora.results.added": "nuevos: {n}",
-    "corpora.results.replaced": "reemplazados: {n}",
-    "corpora.results.unchanged": "sin cambios: {n}",
-    "corpora.results.chunks_one": "({n} fragmento)",
-    "corpora.results.chunks": "({n} fragmentos)",
     "corpora.tab.documents": "Documentos",
     "corpora.tab.chunks": "Explorador de fragmentos",
     "corpora.tab.index": "Índice",

@@ -162,17 +162,20 @@ def ingest(lab: "Lab", corpus_id: str, files: list[tuple[str, bytes]], *,
     return report
 
 
-def summary(docs: list[DocumentOutcome]) -> str:
-    """A file's result in English, from its documents: "2 added, 1 unchanged (14 chunks)." plus
-    the documents' notes (the interface words it in the reader's language from the same counts)."""
+def summary(docs: list[DocumentOutcome], say: Callable[..., str] = msg) -> str:
+    """A file's result from its documents: "2 added, 1 unchanged (14 chunks)." plus the
+    documents' notes. ``say(key, **values)`` words each part (``backend.messages`` keys): in
+    English by default; the interface passes its own, to word it in the reader's language."""
     parts = []
     for kind in ("added", "replaced", "unchanged"):
         n = sum(d.outcome == kind for d in docs)
         if n:
-            parts.append(f"{n} {kind}")
+            parts.append(say(f"ingest.{kind}", n=n))
     chunks = sum(d.chunks for d in docs)
     notes = sorted({d.note for d in docs if d.note})
-    return (", ".join(parts) + (f" ({chunks} chunk{'s' if chunks != 1 else ''})" if chunks else "")
+    return (", ".join(parts)
+            + (" " + say("ingest.chunks_one" if chunks == 1 else "ingest.chunks", n=chunks)
+               if chunks else "")
             + (": " + "; ".join(notes) if notes else "") + ".")
 
 

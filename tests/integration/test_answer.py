@@ -5,7 +5,6 @@ chunk it used, streaming, retrieval + answer in one call, and the command line e
 from __future__ import annotations
 
 import pytest
-import torch
 
 from backend import config
 from backend.models import registry
@@ -14,16 +13,8 @@ from backend.rag.answer import answer, ask, build_prompt, cut_echo, parse_citati
 from backend.rag.prompts import DEFAULT_TEMPLATE, DONT_KNOW, detect_language
 from backend.rag.retrieval import RetrievedChunk
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 SHORT = GenerationConfig(max_new_tokens=40)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

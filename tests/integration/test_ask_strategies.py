@@ -9,28 +9,18 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-import torch
 
 from backend.errors import InputError, NotFound
 from backend.evaluate.ask import models_for_corpus, stream_strategy
 from backend.evaluate.strategies import CLOSED_BOOK, StrategyConfig, answer_batch, forget_finetuned
 from tests.tiny_lora import train_tiny_lora
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 RETURNS_MD = (b"# Returns\n\nThe Altura 2 tent can be returned within 45 days of purchase for a full "
               b"refund, with the receipt.\n\n# Care\n\nClean the tent with lukewarm water and mild "
               b"soap. Never machine-wash it.\n")
 QUESTION = "How many days do I have to return the Altura 2 tent?"
 SHORT = {"max_new_tokens": 12}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import torch
 
 from backend.corpus import store
 from backend.corpus.ingest import ingest
@@ -24,6 +23,8 @@ from backend.finetune.overlap import normalise
 from backend.finetune.paraphrase_rules import RULES_LABEL
 from backend.finetune.question_io import QuestionRow
 from backend.rag.prompts import DEFAULT_TEMPLATE
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
 
 DOCS = {
     "warranty.txt": "The Acme warranty lasts 27 months from the day of purchase. It covers broken "
@@ -59,14 +60,6 @@ TRAIN = [  # question, reference, reference contexts
 HELD_OUT = ["The Acme warranty: how long is it?",  # the rules' topic-first rewording of TRAIN[0]
             "What colour are the Acme lamp shades?"]  # written inside faq.txt
 PHONE_QUESTION = ("Who answers calls to +47 22 33 44 55?", "The Acme support desk.")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

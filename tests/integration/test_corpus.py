@@ -8,7 +8,6 @@ import io
 
 import psycopg
 import pytest
-import torch
 
 from backend.corpus import index as vindex
 from backend.corpus import ingest as ingest_mod
@@ -20,14 +19,7 @@ from backend.jobs.runner import run_inline
 from backend.jobs.service import get_job, job_events
 from backend.rag.retrieval import browse_chunks, retrieve
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
 
 
 def make_pdf(pages: list[str]) -> bytes:

@@ -7,7 +7,6 @@ second click creates nothing new."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 from backend.demo import build
 from backend.demo.loader import KIND, STAGES, active_demo_job, enqueue_demo
@@ -15,22 +14,13 @@ from backend.demo.plan import DemoPlan
 from backend.jobs import service
 from backend.jobs.runner import run_inline
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 PLAN = DemoPlan(train_questions=6, eval_questions=2, max_steps=2, max_new_tokens=12)
 PLACEHOLDERS = {"email": "[EMAIL]", "phone": "[PHONE]", "dni": "[DNI]", "iban": "[IBAN]",
                 "card": "[CARD]"}
 TABLES = ("corpora", "documents", "question_sets", "training_datasets", "trained_models",
           "eval_runs", "eval_answers", "eval_scores", "freshness_checks")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps this test polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _rows(lab) -> dict[str, int]:

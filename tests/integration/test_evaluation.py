@@ -12,14 +12,13 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from backend.errors import InputError, JobCancelled
 from backend.evaluate import results, runner
 from backend.evaluate.metrics import HEADLINE_METRIC, offline_keys
 from backend.evaluate.strategies import StrategyConfig, answer_batch, parse_strategy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 DOCS = {
     "returns.md": "# Returns\n\nCustomers may return any product within 45 days of delivery for a "
@@ -46,15 +45,6 @@ QUESTIONS = [
      "tags": ["unanswerable"]},
 ]
 FAST = {"max_new_tokens": 24}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

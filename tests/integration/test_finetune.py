@@ -33,6 +33,8 @@ from backend.jobs.service import cancel, get_job, job_events, recover_stalled, r
 from backend.models.llm import GenerationConfig
 from backend.models.registry import BUNDLED_LLM, load_causal_lm
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
+
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = [("What colour is the Zorblat widget?", "The Zorblat widget is bright purple."),
          ("Who founded Acme Lamps?", "Ingrid Halvorsen founded Acme Lamps in 1987."),
@@ -44,15 +46,6 @@ CHAT = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "con
         for q, a in FACTS]
 FAST = dict(batch_size=2, max_length=64, warmup_ratio=0.0, val_fraction=0.0, eval_every=0,
             checkpoint_every=0, log_every=2)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def make_corpus(lab, docs: dict[str, str]) -> str:

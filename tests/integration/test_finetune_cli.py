@@ -16,6 +16,8 @@ from psycopg.types.json import Jsonb
 
 from backend.cli import main
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
+
 TEXT = ("The Altura 2 tent can be returned within 45 days of purchase for a full refund. "
         "The Nortera warranty covers seams and zips for 24 months from the date of purchase. "
         "Clean the Altura 2 tent with lukewarm water and mild soap, never in a machine.")
@@ -24,16 +26,6 @@ QUESTIONS = [("How long is the return period?", "45 days."),
              ("How do I clean the tent?", "With lukewarm water and mild soap."),
              ("Can the tent go in the washing machine?", "No."),
              ("Who designed the logo?", "")]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

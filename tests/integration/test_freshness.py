@@ -7,14 +7,13 @@ the re-asked model is the new one."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 from backend.evaluate.freshness import create_freshness, enqueue_freshness, execute_freshness
 from backend.evaluate.freshness_results import (delete_freshness, freshness_answers,
                                                 freshness_summary, get_freshness, list_freshness)
 from backend.evaluate.strategies import StrategyConfig
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 RETURNS_V1 = ("# Returns policy\n\nCustomers may return any product within 30 days of delivery for a "
               "full refund. Returned items must be unused and in their original packaging.\n")
@@ -29,14 +28,6 @@ QUESTION = {"id": "fr-1", "question": "How many days do customers have to return
             "reference_contexts_v1": ["Customers may return any product within 30 days of delivery"],
             "reference_contexts_v2": ["Customers may return any product within 45 days of delivery"]}
 FAST = {"max_new_tokens": 24}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
 from backend.corpus import index as vindex
 from backend.corpus import ingest as ingest_mod
@@ -22,6 +21,8 @@ from backend.corpus.ingest import file_results, ingest, rebuild_index
 from backend.corpus.readers import UploadLimits, parse_upload
 from backend.errors import JobCancelled
 from backend.rag.retrieval import retrieve
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
 
 SMALL_CHUNKS = {"chunk_size": 24, "chunk_overlap": 4}
 TEXTS = {
@@ -36,15 +37,6 @@ TEXTS = {
                 "your eyes used to the dark. It is waterproof to one metre.",
     "pegs.txt": "Tent pegs are made of aluminium and weigh nine grams each.",
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def upload(names=None) -> list[tuple[str, bytes]]:

@@ -12,7 +12,6 @@ import socket
 
 import numpy as np
 import pytest
-import torch
 
 from backend.evaluate import results, runner
 from backend.evaluate.judge import judge_config, judge_run
@@ -20,7 +19,7 @@ from backend.evaluate.metrics import Sample, judge_keys, offline_keys
 from backend.evaluate.strategies import StrategyConfig
 from tests.fake_openai import FakeOpenAI, judge_reply, noncommittal, sentences, supported
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 DOCS = {"returns.md": "# Returns\n\nCustomers may return any product within 45 days of delivery "
                       "for a full refund.\n",
@@ -38,14 +37,6 @@ QUESTIONS = [
      "tags": ["unanswerable"], "part": "held_out"},
 ]
 FAST = {"max_new_tokens": 24}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

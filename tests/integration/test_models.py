@@ -25,16 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PARIS = [{"role": "user", "content": "What is the capital of France?"}]
 GREEDY = GenerationConfig(max_new_tokens=24)
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps these tests polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-import torch
 
 from backend.evaluate import results, runner
 from backend.evaluate.strategies import StrategyConfig
@@ -18,7 +17,7 @@ from backend.report.build import build_report, collect, compose, latest_run_id
 from backend.report.phrases import duration, money
 from backend.report.recommend import Priorities
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]  # one torch thread
 
 DOCS = {
     "returns.md": "# Returns\n\nCustomers may return any product within 45 days of delivery for a "
@@ -39,15 +38,6 @@ QUESTIONS = [
      "reference": "The documents do not say.", "reference_contexts": [], "tags": ["unanswerable"]},
 ]
 METRICS = ["semantic_similarity", "token_f1", "abstention"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Other work shares the 2 cores; one torch thread keeps this test polite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

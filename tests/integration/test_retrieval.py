@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from backend.corpus import index as vindex
 from backend.corpus import store
@@ -16,6 +15,8 @@ from backend.db import pool
 from backend.errors import InputError
 from backend.rag import retrieval
 from backend.rag.retrieval import RetrievedChunk, fuse, retrieve
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # one torch thread
 
 MODES = ("vector", "text", "hybrid")
 
@@ -50,14 +51,6 @@ SPANISH_QUESTIONS = [
     ("¿Cuándo salen los pedidos del almacén?", "pedidos almacén", "envios.md"),
     ("¿Qué combustible usa el hornillo?", "hornillo butano", "hornillos.txt"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _ingest(lab, name, language, docs, **kwargs):

@@ -62,18 +62,6 @@ def new_app():
     return make
 
 
-@pytest.fixture
-def one_thread():
-    """Torch on one thread during the test (the pages' models load and answer faster on a busy
-    2-core machine), restored afterwards."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def open_page(new_app, page: str, *, strict: bool = False):
     """An ``AppTest`` that has run Home, then moved to ``page`` (a file under pages/) as a click
     does; fails on an exception, and with ``strict`` on an error message too."""

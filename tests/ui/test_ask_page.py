@@ -24,7 +24,7 @@ RETURNS_MD = (b"# Returns\n\nThe Altura 2 tent can be returned within 45 days of
               b"soap. Never machine-wash it.\n")
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (tests/conftest.py)
 
 
 def en(key: str, **fmt) -> str:

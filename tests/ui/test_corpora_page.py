@@ -19,7 +19,7 @@ FAQ_TXT = (b"Shipping takes three working days within the peninsula. Orders plac
            b"leave the warehouse the same day.\n")
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (tests/conftest.py)
 
 
 def en(key: str, **fmt) -> str:

@@ -35,7 +35,7 @@ HELD_OUT = [
 TRAIN = [{"question": "What is the return period?", "reference": "45 days from delivery."}]
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (tests/conftest.py)
 
 
 def en(key: str, **fmt) -> str:

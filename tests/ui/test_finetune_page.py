@@ -36,7 +36,7 @@ QA = [("How many days do I have to return the Altura 2 tent?", "45 days from pur
       ("When are refunds paid?", "Within five working days.")]
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (conftest)
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread (tests/conftest.py)
 
 
 def en(key: str, **fmt) -> str:

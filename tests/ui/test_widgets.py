@@ -19,24 +19,25 @@ def _guarded_value_error():
 def _shown_lab_error():
     import streamlit as st
 
-    from backend.errors import DatabaseUnavailable
-    from ui.errors import show_error
-    from ui.state import LANG_KEY
-
-    st.session_state[LANG_KEY] = st.session_state.get("wanted_language", "en")
-    show_error(DatabaseUnavailable("The database cannot be reached.", hint="Check DATABASE_URL."))
-
-
-def _shown_keyed_error():
-    import streamlit as st
-
-    from backend.errors import InputError
+    from backend.errors import DatabaseUnavailable, InputError
     from backend.messages import msg
     from ui.errors import show_error
     from ui.state import LANG_KEY
 
     st.session_state[LANG_KEY] = st.session_state.get("wanted_language", "en")
-    show_error(InputError(msg("upload.pdf_encrypted"), hint=msg("upload.pdf_encrypted_hint")))
+    if st.session_state.get("keyed"):  # message and hint by key (backend.messages)
+        show_error(InputError(msg("upload.pdf_encrypted"), hint=msg("upload.pdf_encrypted_hint")))
+    else:
+        show_error(DatabaseUnavailable("The database cannot be reached.", hint="Check DATABASE_URL."))
+
+
+def _errors_shown(lang: str, *, keyed: bool = False) -> list[str]:
+    at = AppTest.from_function(_shown_lab_error)
+    at.session_state["wanted_language"] = lang
+    at.session_state["keyed"] = keyed
+    at.run()
+    assert not at.exception
+    return [e.value for e in at.error]
 
 
 @pytest.mark.parametrize("lang, expected", [
@@ -46,11 +47,7 @@ def _shown_keyed_error():
            "con su contraseña y guárdalo o imprímelo en un PDF nuevo sin ella."),
 ])
 def test_a_keyed_error_is_translated_whole(lang, expected):
-    at = AppTest.from_function(_shown_keyed_error)
-    at.session_state["wanted_language"] = lang
-    at.run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [expected]
+    assert _errors_shown(lang, keyed=True) == [expected]
 
 
 def test_guard_turns_an_unexpected_error_into_one_friendly_line():
@@ -66,11 +63,7 @@ def test_guard_turns_an_unexpected_error_into_one_friendly_line():
            "Check DATABASE_URL."),
 ])
 def test_a_lab_error_shows_its_message_translated_where_a_key_exists(lang, expected):
-    at = AppTest.from_function(_shown_lab_error)
-    at.session_state["wanted_language"] = lang
-    at.run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [expected]
+    assert _errors_shown(lang) == [expected]
 
 
 # --- jobs ----------------------------------------------------------------------------------------
